@@ -1,0 +1,112 @@
+"""Input validation shared by every public entry point.
+
+Each helper raises a ``ValueError`` or ``TypeError`` whose message names the argument and says what was
+expected and what arrived, e.g. ``x must have shape (B, 2), got (5, 3)``.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+__all__ = [
+    "check_tensor",
+    "check_positive_int",
+    "check_nonnegative_int",
+    "check_positive_float",
+    "check_probability",
+    "check_choice",
+    "check_finite",
+]
+
+
+def _shape_str(shape: Sequence[int | None | str]) -> str:
+    inner = ", ".join("*" if s is None else str(s) for s in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def check_tensor(
+    x: object,
+    name: str,
+    *,
+    ndim: int | None = None,
+    min_ndim: int | None = None,
+    shape: Sequence[int | None] | None = None,
+    floating: bool = False,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """Check that ``x`` is a tensor of the expected rank, shape and dtype; return it unchanged.
+
+    ``shape`` may contain ``None`` for any size, e.g. ``(None, 2)`` for a batch of 2-D points.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if shape is not None:
+        ndim = len(shape)
+    if ndim is not None and x.ndim != ndim:
+        want = _shape_str(shape) if shape is not None else f"{ndim} dimensions"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if min_ndim is not None and x.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}")
+    if shape is not None:
+        for want, got in zip(shape, x.shape):
+            if want is not None and want != got:
+                raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {tuple(x.shape)}")
+    if floating and not x.is_floating_point():
+        raise TypeError(f"{name} must have a floating-point dtype, got {x.dtype}")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {x.dtype}")
+    return x
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """An integer >= 1 (bools are refused: ``True`` is not a step count)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return value
+
+
+def check_nonnegative_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return value
+
+
+def check_positive_float(value: object, name: str) -> float:
+    """A finite real number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a positive number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    return float(value)
+
+
+def check_probability(value: object, name: str, *, open_interval: bool = False) -> float:
+    """A number in [0, 1] (or (0, 1) when ``open_interval``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a probability (a number in [0, 1]), got {value!r}")
+    lo_ok = value > 0 if open_interval else value >= 0
+    hi_ok = value < 1 if open_interval else value <= 1
+    if not (math.isfinite(value) and lo_ok and hi_ok):
+        interval = "(0, 1)" if open_interval else "[0, 1]"
+        raise ValueError(f"{name} must be a probability in {interval}, got {value}")
+    return float(value)
+
+
+def check_choice(value: object, name: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Refuse NaN or infinite entries (useful for samples and features fed to metrics)."""
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} contains {bad} NaN or infinite entries; expected finite values")
+    return x

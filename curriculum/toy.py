@@ -1,0 +1,333 @@
+r"""Two-dimensional ground-truth distributions: exact densities, seeded samplers, entropies.
+
+Every distribution here has an exact ``log_prob`` and a differential entropy :math:`H(p) = -E_p[\log p(X)]`
+known either in closed form or by quadrature whose error we estimate and report. They are the course's
+ground truth: for any model :math:`q`,
+
+.. math:: \mathrm{NLL}(q) = -E_p[\log q(X)] = H(p) + \mathrm{KL}(p \,\|\, q) \ge H(p),
+
+so the entropy is the floor that no model's test NLL can beat, and the gap to it is the model's KL.
+
+Symbols
+-------
+=============  ==========================================================
+``x``          a point in the plane, :math:`x \in \mathbb{R}^2`, batches ``(N, 2)``
+``log_prob``   :math:`\log p(x)`, shape ``(N,)``, dtype of ``x``
+``w_k``        mixture weight of component :math:`k`, :math:`\sum_k w_k = 1`
+``m_k, s_k``   mean and (isotropic) standard deviation of a Gaussian component
+``r, phi``     polar coordinates about a moon's centre
+``kappa``      von Mises concentration of a moon's angle
+=============  ==========================================================
+
+Entropy by quadrature: :math:`H = -\sum_k w_k E_{p_k}[\log p(X)]`, and each expectation under a component is a
+smooth integral that Gauss-Hermite (Gaussian directions) or the periodic trapezoid rule (angles) computes with
+spectral accuracy. We evaluate it at an order ``n`` and at ``2n``; the reported error is their difference,
+a conservative bound for rules that converge this fast.
+"""
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .checks import check_positive_float, check_positive_int, check_probability, check_tensor
+
+__all__ = [
+    "Entropy",
+    "ToyDistribution",
+    "GaussianMixture2D",
+    "Checkerboard",
+    "TwoMoons",
+    "ring_of_gaussians",
+    "unbalanced_mixture",
+    "get",
+    "NAMES",
+]
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass(frozen=True)
+class Entropy:
+    """A differential entropy in nats with an error bound and the method that produced it."""
+
+    value: float
+    error: float
+    method: str
+
+    def __str__(self) -> str:
+        return f"{self.value:.4f} nats (± {self.error:.1e}, {self.method})"
+
+
+def _numpy_rng(seed: int | None) -> np.random.Generator:
+    """A NumPy generator: seeded when asked, else drawn from torch's global RNG so ``seed_everything`` rules."""
+    if seed is None:
+        seed = int(torch.randint(0, 2**62, (1,)).item())
+    elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def _gauss_hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Nodes and weights for :math:`E_{z \sim N(0,1)}[f(z)] \approx \sum_i w_i f(z_i)` (weights sum to 1)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(order)
+    return nodes, weights / weights.sum()
+
+
+class ToyDistribution(ABC):
+    """A distribution on the plane with ``sample``, exact ``log_prob`` and ``entropy``."""
+
+    name: str = "toy"
+    #: a box (x_min, x_max, y_min, y_max) that holds essentially all of the mass, for plots and grids
+    extent: tuple[float, float, float, float] = (-4.0, 4.0, -4.0, 4.0)
+
+    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
+        """Draw ``n`` points, shape ``(n, 2)``, float32. The same ``seed`` gives the same points."""
+        check_positive_int(n, "n")
+        points = self._sample(n, _numpy_rng(seed))
+        return torch.from_numpy(points.astype(np.float32))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        r"""Exact :math:`\log p(x)` for ``x`` of shape ``(N, 2)``; returns ``(N,)`` in ``x``'s dtype and device."""
+        check_tensor(x, "x", shape=(None, 2), floating=True)
+        return self._log_prob(x)
+
+    def entropy(self, order: int = 48) -> Entropy:
+        """Differential entropy in nats; quadrature at ``order`` and ``2 * order``, error = their difference."""
+        check_positive_int(order, "order")
+        cache = self.__dict__.setdefault("_entropy_cache", {})
+        if order not in cache:  # the quadrature takes up to a second; distributions are immutable
+            coarse, fine = self._entropy_quadrature(order), self._entropy_quadrature(2 * order)
+            cache[order] = Entropy(fine, abs(fine - coarse), self._entropy_method)
+        return cache[order]
+
+    _entropy_method = "quadrature"
+
+    @abstractmethod
+    def _sample(self, n: int, rng: np.random.Generator) -> np.ndarray: ...
+
+    @abstractmethod
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    @abstractmethod
+    def _entropy_quadrature(self, order: int) -> float: ...
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class GaussianMixture2D(ToyDistribution):
+    r"""A mixture of isotropic Gaussians, :math:`p(x) = \sum_k w_k \, N(x; m_k, s_k^2 I)`.
+
+    ``means`` (K, 2), ``stds`` (K,) positive, ``weights`` (K,) non-negative summing to 1.
+    """
+
+    _entropy_method = "Gauss-Hermite quadrature per component"
+
+    def __init__(self, means, stds, weights=None, name: str = "gaussian mixture", extent=None):
+        means = torch.as_tensor(means, dtype=torch.float64)
+        check_tensor(means, "means", shape=(None, 2))
+        k = means.shape[0]
+        stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1)
+        if stds.numel() == 1:
+            stds = stds.expand(k).clone()
+        check_tensor(stds, "stds", shape=(k,))
+        if not (stds > 0).all():
+            raise ValueError(f"stds must all be positive, got {stds.tolist()}")
+        weights = torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None else torch.as_tensor(
+            weights, dtype=torch.float64
+        )
+        check_tensor(weights, "weights", shape=(k,))
+        if (weights < 0).any() or abs(float(weights.sum()) - 1.0) > 1e-9:
+            raise ValueError(f"weights must be non-negative and sum to 1, got {weights.tolist()}")
+        self.means, self.stds, self.weights, self.name = means, stds, weights, name
+        if extent is None:
+            pad = 4.0 * float(stds.max())
+            lo, hi = means.min(0).values - pad, means.max(0).values + pad
+            extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+        self.extent = tuple(extent)
+
+    @property
+    def n_modes(self) -> int:
+        return self.means.shape[0]
+
+    def _sample(self, n, rng):
+        k = rng.choice(self.n_modes, size=n, p=self.weights.numpy())  # k ~ Categorical(w)
+        eps = rng.standard_normal((n, 2))  # eps ~ N(0, I)
+        return self.means.numpy()[k] + self.stds.numpy()[k, None] * eps  # x = m_k + s_k eps
+
+    def component_log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log w_k + \log N(x; m_k, s_k^2 I)` for every component, shape ``(N, K)``."""
+        means = self.means.to(x)
+        var = self.stds.to(x) ** 2
+        sq_dist = ((x[:, None, :] - means[None]) ** 2).sum(-1)  # |x - m_k|^2, (N, K)
+        log_normal = -0.5 * sq_dist / var - torch.log(2 * math.pi * var)  # log N in 2-D
+        return torch.log(self.weights.to(x)) + log_normal
+
+    def _log_prob(self, x):
+        return torch.logsumexp(self.component_log_prob(x), dim=1)  # log sum_k w_k N_k
+
+    def _entropy_quadrature(self, order):
+        z, w = _gauss_hermite(order)
+        z1, z2 = np.meshgrid(z, z, indexing="ij")
+        grid = torch.from_numpy(np.stack([z1.ravel(), z2.ravel()], 1))  # (order^2, 2), z ~ N(0, I)
+        grid_w = torch.from_numpy(np.outer(w, w).ravel())
+        total = 0.0
+        for m, s, wk in zip(self.means, self.stds, self.weights):
+            x = m + s * grid  # X = m_k + s_k z under component k
+            total += float(wk) * float((grid_w * self._log_prob(x)).sum())  # w_k E_k[log p(X)]
+        return -total
+
+
+class Checkerboard(ToyDistribution):
+    r"""Uniform on the dark squares of a ``size`` x ``size`` board of unit squares centred at the origin.
+
+    Square :math:`(i, j)` (integer corners) is dark when :math:`i + j` is even. With ``size`` even there are
+    :math:`\text{size}^2 / 2` dark squares of area 1, so :math:`p = 2 / \text{size}^2` on them and 0 elsewhere,
+    and :math:`H = \log(\text{size}^2 / 2)` exactly.
+    """
+
+    _entropy_method = "closed form"
+
+    def __init__(self, size: int = 4):
+        check_positive_int(size, "size")
+        if size % 2:
+            raise ValueError(f"size must be even so the board is centred on a square corner, got {size}")
+        self.size, self.name = size, "checkerboard"
+        half = size / 2
+        self.extent = (-half - 0.5, half + 0.5, -half - 0.5, half + 0.5)
+        cells = [(i, j) for i in range(size) for j in range(size) if (i + j) % 2 == 0]
+        self._cells = np.array(cells, dtype=np.float64) - half  # lower-left corners of dark squares
+        self._log_density = -math.log(len(cells))  # area of the support = number of unit squares
+
+    def _sample(self, n, rng):
+        corner = self._cells[rng.integers(len(self._cells), size=n)]
+        return corner + rng.random((n, 2))
+
+    def _log_prob(self, x):
+        half = self.size / 2
+        inside = ((x >= -half) & (x < half)).all(dim=1)
+        ij = torch.floor(x + half)
+        dark = (ij.sum(dim=1) % 2) == 0
+        out = torch.full_like(x[:, 0], -math.inf)
+        return out.masked_fill(inside & dark, self._log_density)
+
+    def entropy(self, order: int = 48) -> Entropy:
+        check_positive_int(order, "order")
+        return Entropy(-self._log_density, 0.0, self._entropy_method)
+
+    def _entropy_quadrature(self, order):
+        return -self._log_density
+
+
+class TwoMoons(ToyDistribution):
+    r"""Two interleaved crescents with an exact density.
+
+    Each moon is a distribution in polar coordinates about its own centre :math:`c_k`: the radius is log-normal,
+    :math:`\log r \sim N(\log R, \sigma_r^2)`, and the angle is von Mises, :math:`\phi \sim \mathrm{vM}(\mu_k, \kappa)`,
+    independent. Changing variables from :math:`(r, \phi)` to :math:`x = c_k + r(\cos\phi, \sin\phi)` divides by
+    the Jacobian :math:`r`:
+
+    .. math:: p_k(x) = p_r(r)\, p_\phi(\phi) / r, \qquad p(x) = \tfrac12 p_1(x) + \tfrac12 p_2(x).
+
+    The upper moon opens downwards (:math:`\mu_1 = \pi/2`), the lower one upwards (:math:`\mu_2 = -\pi/2`),
+    offset like scikit-learn's ``make_moons`` and centred at the origin.
+    """
+
+    _entropy_method = "Gauss-Hermite (radius) x periodic trapezoid (angle) quadrature"
+
+    def __init__(self, radius: float = 1.6, radial_std: float = 0.08, kappa: float = 2.5):
+        self.radius = check_positive_float(radius, "radius")
+        self.radial_std = check_positive_float(radial_std, "radial_std")
+        self.kappa = check_positive_float(kappa, "kappa")
+        self.name = "two moons"
+        half = 0.5 * radius
+        self.centres = torch.tensor([[-half, 0.25 * radius], [half, -0.25 * radius]], dtype=torch.float64)
+        self.mus = torch.tensor([math.pi / 2, -math.pi / 2], dtype=torch.float64)
+        reach = float(self.centres.abs().max()) + radius * math.exp(4 * radial_std)  # 4 sigma out in log r
+        self.extent = (-reach, reach, -reach, reach)
+
+    def _sample(self, n, rng):
+        k = rng.integers(2, size=n)  # which moon, each with probability 1/2
+        r = self.radius * np.exp(self.radial_std * rng.standard_normal(n))  # log r ~ N(log R, sigma_r^2)
+        phi = rng.vonmises(self.mus.numpy()[k], self.kappa)  # phi ~ vM(mu_k, kappa)
+        return self.centres.numpy()[k] + r[:, None] * np.stack([np.cos(phi), np.sin(phi)], 1)
+
+    def _log_vonmises(self, phi: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
+        # log vM(phi; mu, kappa) = kappa cos(phi - mu) - log(2 pi I0(kappa)); i0e(k) = e^{-k} I0(k) avoids overflow
+        kappa = torch.as_tensor(self.kappa, dtype=phi.dtype, device=phi.device)
+        return kappa * (torch.cos(phi - mu) - 1) - math.log(2 * math.pi) - torch.log(torch.special.i0e(kappa))
+
+    def _log_radius(self, r: torch.Tensor) -> torch.Tensor:
+        # log-normal density: p_r(r) = N(log r; log R, sigma_r^2) / r
+        u = (torch.log(r) - math.log(self.radius)) / self.radial_std
+        return -0.5 * u**2 - math.log(self.radial_std) - 0.5 * LOG_2PI - torch.log(r)
+
+    def component_log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log \tfrac12 p_k(x)` for both moons, ``(N, 2)``."""
+        out = []
+        for c, mu in zip(self.centres.to(x), self.mus.to(x)):
+            d = x - c
+            r = torch.linalg.vector_norm(d, dim=1).clamp_min(torch.finfo(x.dtype).tiny)
+            phi = torch.atan2(d[:, 1], d[:, 0])
+            out.append(math.log(0.5) + self._log_radius(r) + self._log_vonmises(phi, mu) - torch.log(r))
+        return torch.stack(out, dim=1)
+
+    def _log_prob(self, x):
+        return torch.logsumexp(self.component_log_prob(x), dim=1)
+
+    def _entropy_quadrature(self, order):
+        z, wz = _gauss_hermite(order)  # log r = log R + sigma_r z, z ~ N(0, 1)
+        n_phi = 4 * order
+        phi = np.linspace(-np.pi, np.pi, n_phi, endpoint=False)  # periodic trapezoid: equal weights 2 pi / n
+        total = 0.0
+        for c, mu in zip(self.centres, self.mus):
+            r = self.radius * np.exp(self.radial_std * z)
+            rr, pp = np.meshgrid(r, phi + float(mu), indexing="ij")
+            x = torch.from_numpy(np.stack([rr.ravel() * np.cos(pp.ravel()), rr.ravel() * np.sin(pp.ravel())], 1)) + c
+            angle_density = torch.exp(self._log_vonmises(torch.from_numpy(pp.ravel()), mu))  # vM(phi) at nodes
+            weights = torch.from_numpy(np.repeat(wz, n_phi)) * angle_density * (2 * math.pi / n_phi)
+            total += 0.5 * float((weights * self._log_prob(x)).sum())  # (1/2) E_k[log p(X)]
+        return -total
+
+
+def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.1) -> GaussianMixture2D:
+    """``n_modes`` equal Gaussians evenly spaced on a circle: the classic mode-collapse test."""
+    check_positive_int(n_modes, "n_modes")
+    check_positive_float(radius, "radius")
+    check_positive_float(std, "std")
+    angles = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)
+    means = radius * torch.stack([torch.cos(angles), torch.sin(angles)], 1)
+    pad = radius + 4 * std
+    return GaussianMixture2D(means, std, name=f"ring of {n_modes} Gaussians", extent=(-pad, pad, -pad, pad))
+
+
+def unbalanced_mixture(minor_weight: float = 0.15) -> GaussianMixture2D:
+    """A heavy broad component and a light narrow one: tests whether a model keeps the rare mode."""
+    check_probability(minor_weight, "minor_weight", open_interval=True)
+    return GaussianMixture2D(
+        means=[[-1.0, -0.5], [1.6, 1.2]],
+        stds=[0.6, 0.25],
+        weights=[1.0 - minor_weight, minor_weight],
+        name="unbalanced mixture",
+        extent=(-3.5, 3.0, -3.0, 2.5),
+    )
+
+
+_FACTORIES = {
+    "ring": ring_of_gaussians,
+    "unbalanced": unbalanced_mixture,
+    "checkerboard": Checkerboard,
+    "moons": TwoMoons,
+}
+NAMES = tuple(_FACTORIES)
+
+
+def get(name: str) -> ToyDistribution:
+    """A toy distribution by short name: ``"ring"``, ``"unbalanced"``, ``"checkerboard"`` or ``"moons"``."""
+    if name not in _FACTORIES:
+        raise ValueError(f"name must be one of {', '.join(map(repr, NAMES))}; got {name!r}")
+    return _FACTORIES[name]()

@@ -1,0 +1,48 @@
+"""environment.yml (conda) and pyproject.toml (pip) must describe the same environment."""
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
+
+
+def parse(spec: str) -> tuple[str, str]:
+    name, constraint = REQUIREMENT.match(spec).groups()
+    return name.lower().replace("_", "-"), constraint.replace(" ", "")
+
+
+def pyproject_requirements() -> dict[str, str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    specs = project["dependencies"] + [s for group in project["optional-dependencies"].values() for s in group]
+    return dict(parse(s) for s in specs)
+
+
+def conda_requirements() -> dict[str, str]:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    found: dict[str, str] = {}
+    for entry in env["dependencies"]:
+        if isinstance(entry, dict):  # the pip: section
+            for spec in entry["pip"]:
+                if not spec.startswith("-"):
+                    found.update([parse(spec)])
+        else:
+            found.update([parse(entry)])
+    return found
+
+
+def test_same_packages_and_versions():
+    conda = conda_requirements()
+    python = conda.pop("python")
+    conda.pop("pip")
+    assert conda == pyproject_requirements()
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert python == requires
+
+
+def test_environment_installs_the_package_itself():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict))
+    assert "--editable ." in pip_section
