@@ -4,7 +4,7 @@
     python3 course.py lab                 # set up .venv, then open the notebooks in JupyterLab
     python3 course.py test                # set up .venv, then run unit tests + every notebook under nbval
     python3 course.py execute [NB ...]    # re-execute notebooks in place, top to bottom (default: all)
-    python3 course.py assign [NB ...]     # build student versions into build/ (see README)
+    python3 course.py assign [--validate] [NB ...]   # build student versions into build/assignments (see README)
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.10+ and pip.
 The environment lives in .venv beside this file; it is (re)installed whenever pyproject.toml changes.
@@ -73,7 +73,8 @@ def main(argv: list[str]) -> int:
         return 2
     setup()
     if command == "lab":
-        return run([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *rest])
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers run as root
+        return run([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *as_root, *rest])
     if command == "test":
         return run([str(PYTHON), "-m", "pytest", *rest], env=RUN_ENV)
     if command == "execute":
@@ -86,7 +87,7 @@ def main(argv: list[str]) -> int:
                 env=RUN_ENV,
             )
         return code
-    return run([str(PYTHON), "-m", "curriculum.assignments", "build", *rest], env=RUN_ENV)
+    return run([str(PYTHON), "-m", "curriculum.assignments", *rest], env=RUN_ENV)
 
 
 if __name__ == "__main__":

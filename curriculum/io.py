@@ -11,9 +11,10 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "save_torch", "load_torch"]
 
@@ -48,13 +49,17 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def save_torch(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` made atomic. ``obj`` should be tensors and plain containers (a state dict, numbers)."""
+    import torch  # imported here so that text-only users of this module (the drill CLI) start fast
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_torch(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
+def load_torch(path: str | os.PathLike, map_location: "str | torch.device" = "cpu") -> Any:
     """Load a file written by ``save_torch`` with ``weights_only=True``."""
+    import torch
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} does not exist or is not a file")
