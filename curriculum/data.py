@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checks import check_choice, check_nonnegative_int
+from .checks import check_choice, check_nonnegative_int, check_probability, check_tensor
 
-__all__ = ["ImageSet", "DigitsSplits", "load_digits", "load_mnist", "DIGITS_SPLIT_SIZES"]
+__all__ = ["ImageSet", "DigitsSplits", "load_digits", "load_mnist", "binarize", "DIGITS_SPLIT_SIZES"]
 
 DIGITS_SPLIT_SIZES = {"train": 1197, "val": 300, "test": 300}
 DIGITS_MAX_INTENSITY = 16.0  # the UCI digits count ink in 4x4 blocks of a 32x32 bitmap: 0..16
@@ -90,6 +90,17 @@ def load_digits(seed: int = 0) -> DigitsSplits:
     cached = _digits(seed)
     copy = lambda s: ImageSet(s.images.clone(), s.labels.clone())  # noqa: E731
     return DigitsSplits(train=copy(cached.train), val=copy(cached.val), test=copy(cached.test))
+
+
+def binarize(images: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Pixels above ``threshold`` become 1.0, the rest 0.0 (same shape and dtype).
+
+    A deterministic threshold gives binary data on which a Bernoulli decoder's likelihood is a proper
+    probability mass, so NLLs in nats per image are well defined and comparable across models.
+    """
+    check_tensor(images, "images", floating=True)
+    check_probability(threshold, "threshold")
+    return (images > threshold).to(images.dtype)
 
 
 def default_mnist_root() -> Path:

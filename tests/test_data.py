@@ -89,3 +89,15 @@ def test_bad_arguments():
         data.load_digits(seed=-3)
     with pytest.raises(ValueError, match="images must have shape"):
         data.ImageSet(torch.zeros(3, 8, 8), torch.zeros(3, dtype=torch.long))
+
+
+def test_binarize_thresholds_and_keeps_shape():
+    images = torch.tensor([[0.0, 0.5, 0.51, 1.0]])
+    assert data.binarize(images).tolist() == [[0.0, 0.0, 1.0, 1.0]]
+    digits = data.load_digits().train.images
+    binary = data.binarize(digits)
+    assert binary.shape == digits.shape and set(binary.unique().tolist()) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        data.binarize(images, threshold=2.0)
+    with pytest.raises(TypeError, match="images must have a floating-point dtype"):
+        data.binarize(images.long())

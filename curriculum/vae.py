@@ -1,0 +1,644 @@
+r"""Variational autoencoders and the evidence lower bound (ELBO), with the closed forms that explain them.
+
+A VAE pairs a decoder :math:`p_\theta(x \mid z)` and a prior :math:`p(z) = N(0, I)` with an encoder
+:math:`q_\phi(z \mid x) = N(\mu, \operatorname{diag}\sigma^2)`. For every :math:`q`,
+
+.. math:: \log p(x) = \underbrace{E_q[\log p(x \mid z)] - KL(q \,\|\, p(z))}_{\text{ELBO}}
+          + KL(q(z \mid x) \,\|\, p(z \mid x)),                                                        (1)
+
+so the ELBO is a lower bound on :math:`\log p(x)`, tight when :math:`q` is the true posterior. The
+``LinearGaussianLVM`` makes every term of (1) available in closed form, so the identity can be checked to
+float64 precision; the ``VAE`` is the same recipe with neural networks and a Bernoulli decoder for binarised
+8x8 digits (flattened to 64 pixels).
+
+Symbols and shapes
+
+=====================  =================================================================================
+``B``                  batch size
+``D``                  data dimension (``data_dim``; 64 for flattened 8x8 digits)
+``L``                  latent dimension (``latent_dim``)
+``x``                  data :math:`x`, ``(B, D)``; binary pixels in {0, 1} (values in [0, 1] accepted)
+``z``                  latent :math:`z`, ``(B, L)``
+``mu``, ``log_var``    encoder outputs: :math:`q_\phi(z \mid x) = N(\mu, \operatorname{diag} e^{\log\sigma^2})`
+``sigma``              :math:`\sigma = \exp(\tfrac12 \log\sigma^2)` (VAE); the observation noise std (LVM)
+``eps``                :math:`\varepsilon \sim N(0, I)`, the noise of the reparameterisation
+``logits``             decoder output :math:`l`; :math:`p_\theta(x \mid z) = \prod_i \mathrm{Bernoulli}(x_i;
+                       \operatorname{sigmoid}(l_i))`
+``beta``               weight :math:`\beta` of the KL term (:math:`\beta = 1`: the true ELBO)
+``free_bits``          :math:`\lambda`, the minimum KL (nats) charged per latent dimension
+``k``                  number of importance samples :math:`z_1..z_k` of the IWAE bound
+``log_w``              log importance weight :math:`\log w_j = \log p(x \mid z_j) + \log p(z_j) - \log q(z_j \mid x)`
+``W``, ``b``           LVM decoder :math:`p(x \mid z) = N(W z + b, \sigma^2 I_D)`, ``W`` (D, L), ``b`` (D,)
+``q_mean``, ``q_cov``  a Gaussian :math:`q(z) = N(m, S)` for the LVM, ``(B, L)`` and ``(L, L)`` or ``(B, L, L)``
+=====================  =================================================================================
+
+Every quantity is in nats. The device and dtype follow the data (``torch.randn`` on ``mu``'s device and dtype).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .checks import check_positive_float, check_positive_int, check_tensor
+from .nets import MLP
+
+__all__ = [
+    "LOG_VAR_MIN",
+    "LOG_VAR_MAX",
+    "reparameterize",
+    "gaussian_kl",
+    "gaussian_kl_diag",
+    "kl_per_dimension",
+    "bernoulli_log_likelihood",
+    "ElboTerms",
+    "VAE",
+    "vae_loss",
+    "ActiveUnits",
+    "active_units",
+    "log_likelihood_factorised_baseline",
+    "GradientSamples",
+    "gradient_samples",
+    "gaussian_kl_full",
+    "LinearGaussianLVM",
+    "image_sharpness",
+]
+
+# The encoder's log-variance is clamped to [LOG_VAR_MIN, LOG_VAR_MAX]. Why: exp(log_var) and the KL's
+# -log_var term blow up at either end, and one bad optimiser step can otherwise send an unbounded output to a
+# value where exp overflows (float32 overflows at exp(88)) or the KL is infinite, and the run dies with NaN.
+# The range is generous: sigma = exp(-6) ~ 2.5e-3 is already far sharper than any useful posterior on 8x8
+# digits, and a variance exp(8) ~ 3000 is far wider than the N(0, 1) prior. An untrained encoder outputs
+# values of order 1, well inside, and the KL term pulls log_var towards 0, so the clamp rarely binds; where
+# it does, the gradient through log_var is zero for that entry (the price of a hard clamp).
+LOG_VAR_MIN = -12.0
+LOG_VAR_MAX = 8.0
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Validation helpers (the checks module has no non-negative float; these follow its message style)
+# --------------------------------------------------------------------------------------------------------------
+def _check_nonnegative_float(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a non-negative number, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value}")
+    return float(value)
+
+
+def _check_same_shape(x: torch.Tensor, name: str, like: torch.Tensor, like_name: str) -> None:
+    if x.shape != like.shape:
+        raise ValueError(f"{name} must have the same shape as {like_name} {tuple(like.shape)}, "
+                         f"got {tuple(x.shape)}")
+
+
+def _check_unit_interval(x: torch.Tensor, name: str) -> None:
+    if x.numel() and (bool((x < 0).any()) or bool((x > 1).any()) or bool(torch.isnan(x).any())):
+        raise ValueError(f"{name} must hold values in [0, 1] (binary pixels or probabilities), "
+                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
+
+
+def _batch_of_vectors(x: object, name: str, dim: int | None = None) -> torch.Tensor:
+    """A floating ``(B, dim)`` tensor (any ``dim`` when ``None``)."""
+    return check_tensor(x, name, shape=(None, dim), floating=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The reparameterisation trick and the Gaussian KL
+# --------------------------------------------------------------------------------------------------------------
+def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | None = None,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""A draw :math:`z \sim N(\mu, \operatorname{diag}\sigma^2)` written as a differentiable function of
+    :math:`(\mu, \log\sigma^2)`: :math:`z = \mu + \sigma \odot \varepsilon`, :math:`\varepsilon \sim N(0, I)`.
+
+    ``mu``, ``log_var``, ``eps``: ``(B, L)``; returns ``z`` ``(B, L)``. ``eps`` defaults to a fresh
+    ``torch.randn`` draw on ``mu``'s device and dtype (from ``generator`` when given).
+    """
+    _batch_of_vectors(mu, "mu")
+    check_tensor(log_var, "log_var", floating=True)
+    _check_same_shape(log_var, "log_var", mu, "mu")
+    if eps is None:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    else:
+        check_tensor(eps, "eps", floating=True)
+        _check_same_shape(eps, "eps", mu, "mu")
+    sigma = torch.exp(0.5 * log_var)  # sigma = exp(log_var / 2)
+    return mu + sigma * eps  # z = mu + sigma * eps
+
+
+def _kl_terms_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    # KL(N(mu, s^2) || N(0, 1)) per coordinate = 1/2 (mu^2 + s^2 - 1 - log s^2)
+    return 0.5 * (mu.pow(2) + torch.exp(log_var) - 1.0 - log_var)
+
+
+def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    r""":math:`KL(N(\mu, \operatorname{diag}\sigma^2) \,\|\, N(0, I))
+    = \tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
+
+    ``mu``, ``log_var``: ``(B, L)``; returns ``(B,)``.
+    """
+    _batch_of_vectors(mu, "mu")
+    check_tensor(log_var, "log_var", floating=True)
+    _check_same_shape(log_var, "log_var", mu, "mu")
+    return _kl_terms_to_standard_normal(mu, log_var).sum(dim=-1)
+
+
+def gaussian_kl_diag(mu_q: torch.Tensor, log_var_q: torch.Tensor, mu_p: torch.Tensor,
+                     log_var_p: torch.Tensor) -> torch.Tensor:
+    r""":math:`KL(N(\mu_q, \operatorname{diag}\sigma_q^2) \,\|\, N(\mu_p, \operatorname{diag}\sigma_p^2))
+    = \tfrac12 \sum_j \big(\log\sigma_{p,j}^2 - \log\sigma_{q,j}^2
+    + (\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2) / \sigma_{p,j}^2 - 1\big)`.
+
+    ``mu_q``, ``log_var_q``: ``(B, L)``; ``mu_p``, ``log_var_p``: ``(B, L)`` or ``(L,)`` (one prior for the
+    whole batch). Returns ``(B,)``.
+    """
+    _batch_of_vectors(mu_q, "mu_q")
+    check_tensor(log_var_q, "log_var_q", floating=True)
+    _check_same_shape(log_var_q, "log_var_q", mu_q, "mu_q")
+    latent = mu_q.shape[1]
+    for value, name in ((mu_p, "mu_p"), (log_var_p, "log_var_p")):
+        check_tensor(value, name, floating=True)
+        if value.shape not in (mu_q.shape, (latent,)):
+            raise ValueError(f"{name} must have shape {tuple(mu_q.shape)} or ({latent},) to match mu_q, "
+                             f"got {tuple(value.shape)}")
+    var_ratio = torch.exp(log_var_q - log_var_p)  # sigma_q^2 / sigma_p^2
+    mean_term = (mu_q - mu_p).pow(2) * torch.exp(-log_var_p)  # (mu_q - mu_p)^2 / sigma_p^2
+    return 0.5 * (log_var_p - log_var_q + var_ratio + mean_term - 1.0).sum(dim=-1)
+
+
+def kl_per_dimension(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    r"""The batch mean of each latent dimension's KL, :math:`KL_j = \frac1B \sum_b \tfrac12 (\mu_{bj}^2 +
+    \sigma_{bj}^2 - 1 - \log\sigma_{bj}^2)`: ``(B, L) -> (L,)``. Its sum is ``gaussian_kl(mu, log_var).mean()``.
+
+    A dimension whose :math:`KL_j` stays near 0 carries no information about ``x`` (posterior collapse).
+    """
+    _batch_of_vectors(mu, "mu")
+    check_tensor(log_var, "log_var", floating=True)
+    _check_same_shape(log_var, "log_var", mu, "mu")
+    return _kl_terms_to_standard_normal(mu, log_var).mean(dim=0)
+
+
+def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    r""":math:`\log p(x \mid z) = \sum_i x_i \log \operatorname{sigmoid}(l_i)
+    + (1 - x_i) \log \operatorname{sigmoid}(-l_i)`, summed over pixels.
+
+    Computed as minus the binary cross-entropy with logits, which never forms :math:`\log 0` (stable for
+    logits of any size). ``logits``, ``x``: ``(B, D)`` (or ``(B, *dims)``, summed over all but the batch dim);
+    ``x`` in {0, 1} or [0, 1]. Returns ``(B,)``.
+    """
+    check_tensor(logits, "logits", min_ndim=2, floating=True)
+    check_tensor(x, "x", floating=True)
+    _check_same_shape(x, "x", logits, "logits")
+    _check_unit_interval(x, "x")
+    log_px = -F.binary_cross_entropy_with_logits(logits, x.to(logits.dtype), reduction="none")
+    return log_px.flatten(start_dim=1).sum(dim=1)
+
+
+def _log_standard_normal(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, I) summed over the last dim."""
+    return -0.5 * (z.pow(2) + _LOG_2PI).sum(dim=-1)  # log p(z) = -1/2 sum_j (z_j^2 + log 2 pi)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The VAE
+# --------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ElboTerms:
+    """Per-example terms of the (beta-)ELBO, each ``(B,)``: ``elbo = reconstruction - beta * kl``.
+
+    ``reconstruction`` is a one-sample estimate of :math:`E_q[\\log p(x \\mid z)]`; ``kl`` is exact.
+    With ``beta = 1``, ``elbo`` is an unbiased estimate of the true ELBO, a lower bound on :math:`\\log p(x)`.
+    """
+
+    elbo: torch.Tensor
+    reconstruction: torch.Tensor
+    kl: torch.Tensor
+
+
+class VAE(nn.Module):
+    """A VAE with MLP encoder and decoder and a Bernoulli likelihood, for flattened binary images.
+
+    Encoder: ``MLP(data_dim -> 2 * latent_dim)``, split into ``(mu, log_var)``. Decoder:
+    ``MLP(latent_dim -> data_dim)`` logits. ``hidden`` and ``depth`` size both MLPs. Prior :math:`N(0, I)`.
+    The device and dtype follow the parameters (``vae.double()`` for float64 inputs).
+    """
+
+    def __init__(self, data_dim: int = 64, latent_dim: int = 8, hidden: int = 256, depth: int = 2) -> None:
+        super().__init__()
+        self.data_dim = check_positive_int(data_dim, "data_dim")
+        self.latent_dim = check_positive_int(latent_dim, "latent_dim")
+        check_positive_int(hidden, "hidden")
+        check_positive_int(depth, "depth")
+        self.encoder = MLP(data_dim, 2 * latent_dim, hidden=hidden, depth=depth)
+        self.decoder = MLP(latent_dim, data_dim, hidden=hidden, depth=depth)
+
+    def _parameter(self) -> torch.Tensor:
+        return next(self.parameters())
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x`` ``(B, D)`` -> ``(mu, log_var)``, each ``(B, L)``; ``log_var`` clamped to
+        ``[LOG_VAR_MIN, LOG_VAR_MAX]`` (see the comment at the top of the module for why)."""
+        _batch_of_vectors(x, "x", self.data_dim)
+        mu, log_var = self.encoder(x).chunk(2, dim=-1)
+        return mu, log_var.clamp(LOG_VAR_MIN, LOG_VAR_MAX)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """``z`` ``(B, L)`` -> Bernoulli logits ``(B, D)``; pixel probabilities are ``sigmoid(logits)``."""
+        _batch_of_vectors(z, "z", self.latent_dim)
+        return self.decoder(z)
+
+    def elbo(self, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None) -> ElboTerms:
+        r"""The (beta-)ELBO of each example with one reparameterised sample :math:`z \sim q(z \mid x)`:
+
+        :math:`\mathcal{L}_\beta(x) = \log p(x \mid z) - \beta\, KL(q(z \mid x) \,\|\, p(z))`. ``x``: ``(B, D)``.
+        """
+        beta = _check_nonnegative_float(beta, "beta")
+        mu, log_var = self.encode(x)
+        z = reparameterize(mu, log_var, generator=generator)  # z = mu + sigma * eps
+        reconstruction = bernoulli_log_likelihood(self.decode(z), x)  # log p(x | z)
+        kl = gaussian_kl(mu, log_var)  # KL(q(z|x) || N(0, I)), exact
+        return ElboTerms(elbo=reconstruction - beta * kl, reconstruction=reconstruction, kl=kl)
+
+    def iwae(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None, chunk: int = 64) -> torch.Tensor:
+        r"""The importance-weighted bound (Burda et al. 2016) of each example, ``(B, D) -> (B,)``:
+
+        .. math:: \mathcal{L}_k(x) = \log \frac1k \sum_{j=1}^k \frac{p(x \mid z_j)\, p(z_j)}{q(z_j \mid x)},
+                  \qquad z_j \sim q(z \mid x).
+
+        :math:`E[\mathcal{L}_1] = \mathrm{ELBO} \le E[\mathcal{L}_k] \le E[\mathcal{L}_{k+1}] \le \log p(x)`, and
+        :math:`\mathcal{L}_k \to \log p(x)` as :math:`k \to \infty`. The sum runs through a running
+        ``logsumexp``, ``chunk`` samples (``chunk * B`` decoder rows) at a time, so memory does not grow with
+        ``k``. Each :math:`\varepsilon_j` is drawn as its own ``(B, L)`` tensor, so the answer does not depend
+        on ``chunk``, and ``k = 1`` uses the very ``z`` that ``elbo`` draws from the same generator state.
+        For evaluation, call it under ``torch.no_grad()``.
+        """
+        check_positive_int(k, "k")
+        check_positive_int(chunk, "chunk")
+        mu, log_var = self.encode(x)
+        sigma = torch.exp(0.5 * log_var)  # sigma = exp(log_var / 2)
+        batch = x.shape[0]
+        total: torch.Tensor | None = None
+        for start in range(0, k, chunk):
+            size = min(chunk, k - start)
+            eps = torch.stack([torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+                               for _ in range(size)])  # (size, B, L)
+            z = mu + sigma * eps  # z_j = mu + sigma * eps_j
+            logits = self.decode(z.reshape(size * batch, self.latent_dim))
+            x_rep = x.expand(size, *x.shape).reshape(size * batch, self.data_dim)
+            log_px_z = bernoulli_log_likelihood(logits, x_rep).reshape(size, batch)  # log p(x | z_j)
+            # log p(z_j) - log q(z_j | x) = sum_l [-z^2/2 + eps^2/2 + log_var/2]   (the log 2 pi terms cancel)
+            log_prior_ratio = 0.5 * (eps.pow(2) - z.pow(2) + log_var).sum(dim=-1)
+            log_w = log_px_z + log_prior_ratio  # (size, B)
+            part = torch.logsumexp(log_w, dim=0)
+            total = part if total is None else torch.logaddexp(total, part)
+        assert total is not None
+        return total - math.log(k)  # log (1/k) sum_j w_j
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""``n`` draws from the model: :math:`z \sim N(0, I)`, pixel probabilities
+        :math:`\operatorname{sigmoid}(l(z))` ``(n, D)`` (the decoder means, what one usually plots) and binary
+        images :math:`x \sim \mathrm{Bernoulli}` ``(n, D)``. No gradients."""
+        check_positive_int(n, "n")
+        param = self._parameter()
+        z = torch.randn(n, self.latent_dim, generator=generator, device=param.device, dtype=param.dtype)
+        probs = torch.sigmoid(self.decode(z))
+        binary = torch.bernoulli(probs, generator=generator)
+        return probs, binary
+
+
+def _batch_data(batch: object) -> torch.Tensor:
+    if isinstance(batch, (tuple, list)):
+        if not batch:
+            raise ValueError("batch must be a tensor (B, D) or a non-empty tuple whose first element is one")
+        batch = batch[0]
+    if not isinstance(batch, torch.Tensor):
+        raise TypeError(f"batch must be a tensor (B, D) or a tuple whose first element is one, "
+                        f"got {type(batch).__name__}")
+    return batch
+
+
+def vae_loss(beta: float = 1.0, free_bits: float = 0.0) -> Callable[[nn.Module, object], dict[str, torch.Tensor]]:
+    r"""A ``loss_fn(model, batch)`` for ``curriculum.train.fit``: the negative (beta-)ELBO with optional free bits.
+
+    .. math:: \text{loss} = -\Big(\frac1B \sum_b \log p(x_b \mid z_b)
+              - \beta \sum_j \max(\lambda, KL_j)\Big), \qquad
+              KL_j = \frac1B \sum_b KL(q(z_{bj} \mid x_b) \,\|\, N(0, 1))
+
+    with :math:`\lambda` = ``free_bits`` nats per latent dimension (Kingma et al. 2016): below
+    :math:`\lambda` a dimension's KL costs nothing more, so the optimiser has no reason to collapse it.
+    ``free_bits = 0`` gives the plain (beta-)ELBO. ``model`` needs ``encode`` and ``decode`` (a ``VAE``);
+    ``batch`` is a ``(B, D)`` tensor or a tuple whose first element is one. The noise comes from the global
+    RNG, which ``fit`` seeds.
+
+    Returns a dict of scalars: ``loss``; ``reconstruction`` (mean :math:`\log p(x \mid z)`, nats/image);
+    ``kl`` (the true mean KL, :math:`\sum_j KL_j`); ``kl_term`` (:math:`\sum_j \max(\lambda, KL_j)`, what the
+    loss charges; equal to ``kl`` when ``free_bits = 0``).
+    """
+    beta = _check_nonnegative_float(beta, "beta")
+    free_bits = _check_nonnegative_float(free_bits, "free_bits")
+
+    def loss_fn(model: nn.Module, batch: object) -> dict[str, torch.Tensor]:
+        x = _batch_data(batch)
+        mu, log_var = model.encode(x)
+        z = reparameterize(mu, log_var)  # z = mu + sigma * eps
+        reconstruction = bernoulli_log_likelihood(model.decode(z), x).mean()  # (1/B) sum_b log p(x_b | z_b)
+        kl_dims = kl_per_dimension(mu, log_var)  # KL_j, (L,)
+        kl_term = kl_dims.clamp(min=free_bits).sum()  # sum_j max(lambda, KL_j)
+        loss = -(reconstruction - beta * kl_term)
+        return {"loss": loss, "reconstruction": reconstruction.detach(), "kl": kl_dims.sum().detach(),
+                "kl_term": kl_term.detach()}
+
+    return loss_fn
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Diagnostics: active units and the no-latent baseline
+# --------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ActiveUnits:
+    """``count`` latent dimensions with :math:`A_u` above the threshold; ``variances`` is :math:`A_u`, ``(L,)``."""
+
+    count: int
+    variances: torch.Tensor
+
+
+@torch.no_grad()
+def active_units(model: nn.Module, x: torch.Tensor, threshold: float = 0.01) -> ActiveUnits:
+    r"""Latent dimensions the encoder actually uses (Burda et al. 2016):
+    :math:`A_u = \operatorname{Var}_x\big(E_{q(z \mid x)}[z_u]\big) = \operatorname{Var}_x(\mu_u(x))`,
+    active when :math:`A_u >` ``threshold``. A collapsed dimension has :math:`q(z_u \mid x) \approx p(z_u)` for
+    every ``x``, so its posterior mean does not move with the data.
+
+    ``model`` needs ``encode``; ``x``: ``(N, D)`` with ``N >= 2``. The variance is the population variance
+    (divides by ``N``).
+    """
+    if not callable(getattr(model, "encode", None)):
+        raise TypeError(f"model must have an encode(x) -> (mu, log_var) method (a VAE), got {type(model).__name__}")
+    check_tensor(x, "x", ndim=2, floating=True)
+    if x.shape[0] < 2:
+        raise ValueError(f"x must hold at least 2 examples to measure a variance, got shape {tuple(x.shape)}")
+    threshold = _check_nonnegative_float(threshold, "threshold")
+    mu, _ = model.encode(x)
+    variances = mu.var(dim=0, correction=0)  # A_u = Var_x(mu_u(x))
+    return ActiveUnits(count=int((variances > threshold).sum()), variances=variances)
+
+
+def log_likelihood_factorised_baseline(train_x: torch.Tensor, test_x: torch.Tensor) -> float:
+    r"""The "no latent variable" baseline: average NLL (nats/image) of ``test_x`` under independent Bernoulli
+    pixels, :math:`-\frac1N \sum_n \sum_i [x_{ni} \log p_i + (1 - x_{ni}) \log(1 - p_i)]`.
+
+    :math:`p_i = (\sum_n x^{\text{train}}_{ni} + 1) / (N_{\text{train}} + 2)` is the training pixel mean with
+    add-one (Laplace) smoothing: a pixel that is always 0 in training (the digits' borders) would otherwise get
+    :math:`p_i = 0`, and a single test image with that pixel on would have infinite NLL. A VAE that does not
+    beat this number has learnt nothing about how pixels co-vary.
+
+    ``train_x``: ``(N, D)``, ``test_x``: ``(M, D)``, values in [0, 1]. Returns a Python float.
+    """
+    check_tensor(train_x, "train_x", ndim=2, floating=True)
+    check_tensor(test_x, "test_x", shape=(None, train_x.shape[1]), floating=True)
+    if train_x.shape[0] == 0 or test_x.shape[0] == 0:
+        raise ValueError(f"train_x and test_x must be non-empty, got shapes {tuple(train_x.shape)} and "
+                         f"{tuple(test_x.shape)}")
+    _check_unit_interval(train_x, "train_x")
+    _check_unit_interval(test_x, "test_x")
+    train, test = train_x.to(torch.float64), test_x.to(torch.float64)
+    p = (train.sum(dim=0) + 1.0) / (train.shape[0] + 2.0)  # p_i = (count_i + 1) / (N + 2)
+    log_lik = test @ torch.log(p) + (1.0 - test) @ torch.log1p(-p)  # sum_i x log p + (1 - x) log(1 - p)
+    return float(-log_lik.mean())
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Gradient estimators: reparameterisation versus score function
+# --------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GradientSamples:
+    r"""Per-sample estimates of :math:`\nabla_\mu E_{z \sim N(\mu, \operatorname{diag}\sigma^2)}[f(z)]`, each
+    ``(n, D)``; their row means are the Monte Carlo estimates, their column variances what each estimator costs."""
+
+    reparameterization: torch.Tensor
+    score_function: torch.Tensor
+
+
+def gradient_samples(f: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tensor, log_var: torch.Tensor, n: int,
+                     generator: torch.Generator | None = None) -> GradientSamples:
+    r"""``n`` single-sample estimates of :math:`\nabla_\mu E_q[f(z)]`, :math:`q = N(\mu, \operatorname{diag}\sigma^2)`,
+    by two unbiased estimators on the same draws :math:`z_i = \mu + \sigma \odot \varepsilon_i`:
+
+    - reparameterisation: :math:`\nabla_\mu f(\mu + \sigma \odot \varepsilon_i) = \nabla_z f(z_i)` (autograd);
+    - score function (REINFORCE): :math:`f(z_i)\, \nabla_\mu \log q(z_i) = f(z_i)\, (z_i - \mu) / \sigma^2`.
+
+    ``f`` maps ``(n, D) -> (n,)`` row by row (row ``i`` of the output depends on row ``i`` of the input only),
+    built from differentiable torch operations. ``mu``, ``log_var``: ``(D,)``, one data point's posterior.
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a callable mapping z (n, D) to values (n,), got {type(f).__name__}")
+    check_tensor(mu, "mu", ndim=1, floating=True)
+    check_tensor(log_var, "log_var", floating=True)
+    _check_same_shape(log_var, "log_var", mu, "mu")
+    check_positive_int(n, "n")
+    mu, log_var = mu.detach(), log_var.detach()
+    sigma = torch.exp(0.5 * log_var)
+    eps = torch.randn((n, mu.shape[0]), generator=generator, device=mu.device, dtype=mu.dtype)
+    z = (mu + sigma * eps).requires_grad_(True)  # z_i = mu + sigma * eps_i; dz_i/dmu = I
+    with torch.enable_grad():
+        values = f(z)
+        if not isinstance(values, torch.Tensor) or values.shape != (n,):
+            got = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+            raise ValueError(f"f must return a tensor of shape ({n},) for z of shape {tuple(z.shape)}, got {got}")
+        if not values.requires_grad:
+            raise ValueError("f's output does not depend differentiably on z: build f from torch operations "
+                             "on its argument (no .detach(), .item() or NumPy)")
+        # Rows are independent, so the gradient of the sum gives each row's own grad_z f(z_i).
+        (reparam,) = torch.autograd.grad(values.sum(), z)
+    score = values.detach()[:, None] * (z.detach() - mu) / torch.exp(log_var)  # f(z) (z - mu) / sigma^2
+    return GradientSamples(reparameterization=reparam, score_function=score)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A linear-Gaussian latent variable model: every term of (1) in closed form
+# --------------------------------------------------------------------------------------------------------------
+def _cholesky(cov: torch.Tensor, name: str) -> torch.Tensor:
+    scale = cov.abs().amax().clamp(min=1.0)
+    if not torch.allclose(cov, cov.mT, rtol=0.0, atol=1e-10 * float(scale)):
+        raise ValueError(f"{name} must be symmetric, got a matrix with max |{name} - {name}^T| = "
+                         f"{float((cov - cov.mT).abs().max()):.3g}")
+    chol, info = torch.linalg.cholesky_ex(cov)
+    if bool((info != 0).any()):
+        raise ValueError(f"{name} must be positive definite (its Cholesky factorisation failed)")
+    return chol
+
+
+def _check_covariance(cov: object, name: str, batch: int, k: int) -> torch.Tensor:
+    tensor = check_tensor(cov, name, floating=True)
+    if tensor.shape not in ((k, k), (batch, k, k)):
+        raise ValueError(f"{name} must have shape ({k}, {k}) or ({batch}, {k}, {k}), got {tuple(tensor.shape)}")
+    return tensor
+
+
+def _log_det_from_cholesky(chol: torch.Tensor) -> torch.Tensor:
+    return 2.0 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(dim=-1)  # log|S| = 2 sum log diag L
+
+
+def gaussian_kl_full(m0: torch.Tensor, S0: torch.Tensor, m1: torch.Tensor, S1: torch.Tensor) -> torch.Tensor:
+    r""":math:`KL(N(m_0, S_0) \,\|\, N(m_1, S_1)) = \tfrac12 \big(\operatorname{tr}(S_1^{-1} S_0)
+    + (m_1 - m_0)^\top S_1^{-1} (m_1 - m_0) - k + \log|S_1| - \log|S_0|\big)`, full covariances.
+
+    ``m0``: ``(B, k)``; ``m1``: ``(B, k)`` or ``(k,)``; ``S0``, ``S1``: ``(k, k)`` or ``(B, k, k)``, symmetric
+    positive definite. Returns ``(B,)``. Computed through Cholesky factors: with :math:`S = L L^\top`,
+    :math:`\operatorname{tr}(S_1^{-1} S_0) = \|L_1^{-1} L_0\|_F^2`.
+    """
+    check_tensor(m0, "m0", ndim=2, floating=True)
+    batch, k = m0.shape
+    check_tensor(m1, "m1", floating=True)
+    if m1.shape not in ((batch, k), (k,)):
+        raise ValueError(f"m1 must have shape ({batch}, {k}) or ({k},) to match m0, got {tuple(m1.shape)}")
+    L0 = _cholesky(_check_covariance(S0, "S0", batch, k), "S0").expand(batch, k, k)
+    L1 = _cholesky(_check_covariance(S1, "S1", batch, k), "S1").expand(batch, k, k)
+    trace = torch.linalg.solve_triangular(L1, L0, upper=False).pow(2).sum(dim=(-2, -1))  # tr(S1^-1 S0)
+    delta = (m1 - m0).expand(batch, k).unsqueeze(-1)  # (B, k, 1)
+    maha = torch.linalg.solve_triangular(L1, delta, upper=False).pow(2).sum(dim=(-2, -1))  # d^T S1^-1 d
+    return 0.5 * (trace + maha - k + _log_det_from_cholesky(L1) - _log_det_from_cholesky(L0))
+
+
+class LinearGaussianLVM:
+    r"""Probabilistic PCA / factor analysis with isotropic noise, in float64:
+
+    .. math:: p(z) = N(0, I_k), \qquad p(x \mid z) = N(W z + b, \sigma^2 I_d), \qquad
+              p(x) = N(b, W W^\top + \sigma^2 I_d).
+
+    The posterior is Gaussian, :math:`p(z \mid x) = N(\Sigma_{\text{post}} W^\top (x - b) / \sigma^2,
+    \Sigma_{\text{post}})` with :math:`\Sigma_{\text{post}} = (I + W^\top W / \sigma^2)^{-1}`, so the ELBO of
+    any Gaussian :math:`q`, its gap :math:`KL(q \,\|\, p(z \mid x))` and :math:`\log p(x)` are all exact.
+
+    ``W``: ``(d, k)``, ``b``: ``(d,)``, ``sigma`` > 0. Inputs of any floating dtype are computed in float64
+    on ``W``'s device; outputs are float64.
+    """
+
+    def __init__(self, W: torch.Tensor, b: torch.Tensor, sigma: float) -> None:
+        check_tensor(W, "W", ndim=2, floating=True)
+        check_tensor(b, "b", shape=(W.shape[0],), floating=True)
+        self.sigma = check_positive_float(sigma, "sigma")
+        self.W = W.detach().to(torch.float64)
+        self.b = b.detach().to(device=self.W.device, dtype=torch.float64)
+        self.d, self.k = self.W.shape
+
+    def _data(self, x: object, name: str = "x") -> torch.Tensor:
+        tensor = check_tensor(x, name, shape=(None, self.d), floating=True)
+        return tensor.to(device=self.W.device, dtype=torch.float64)
+
+    def marginal_cov(self) -> torch.Tensor:
+        """:math:`C = W W^\\top + \\sigma^2 I_d`, ``(d, d)``."""
+        eye = torch.eye(self.d, dtype=torch.float64, device=self.W.device)
+        return self.W @ self.W.T + self.sigma**2 * eye  # C = W W^T + sigma^2 I
+
+    def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log p(x) = \log N(x; b, W W^\top + \sigma^2 I)`: ``(B, d) -> (B,)``."""
+        x = self._data(x)
+        chol = torch.linalg.cholesky(self.marginal_cov())  # C = L L^T
+        solved = torch.linalg.solve_triangular(chol, (x - self.b).T, upper=False)  # L^-1 (x - b), (d, B)
+        maha = solved.pow(2).sum(dim=0)  # (x - b)^T C^-1 (x - b)
+        return -0.5 * (self.d * _LOG_2PI + _log_det_from_cholesky(chol) + maha)
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        r"""The exact posterior :math:`p(z \mid x)`: ``(mean (B, k), cov (k, k))`` (one covariance for all x)."""
+        x = self._data(x)
+        eye = torch.eye(self.k, dtype=torch.float64, device=self.W.device)
+        precision = eye + self.W.T @ self.W / self.sigma**2  # Sigma_post^-1 = I + W^T W / sigma^2
+        cov = torch.cholesky_inverse(torch.linalg.cholesky(precision))
+        cov = 0.5 * (cov + cov.T)  # exactly symmetric
+        mean = (x - self.b) @ self.W @ cov / self.sigma**2  # m_post = Sigma_post W^T (x - b) / sigma^2, per row
+        return mean, cov
+
+    def _q(self, x: torch.Tensor, q_mean: object, q_cov: object) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = check_tensor(q_mean, "q_mean", shape=(x.shape[0], self.k), floating=True)
+        cov = _check_covariance(q_cov, "q_cov", x.shape[0], self.k)
+        return (mean.to(device=self.W.device, dtype=torch.float64),
+                cov.to(device=self.W.device, dtype=torch.float64))
+
+    def elbo(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor) -> torch.Tensor:
+        r"""The ELBO of :math:`q(z) = N(m, S)`, exact: ``x`` ``(B, d)``, ``q_mean`` ``(B, k)``, ``q_cov``
+        ``(k, k)`` or ``(B, k, k)`` -> ``(B,)``:
+
+        .. math:: E_q[\log p(x \mid z)] - KL(q \,\|\, N(0, I)), \quad E_q[\log p(x \mid z)] =
+                  -\tfrac d2 \log(2\pi\sigma^2) - \frac{\|x - W m - b\|^2 + \operatorname{tr}(W S W^\top)}{2\sigma^2}.
+        """
+        x = self._data(x)
+        q_mean, q_cov = self._q(x, q_mean, q_cov)
+        residual = (x - q_mean @ self.W.T - self.b).pow(2).sum(dim=1)  # |x - W m - b|^2
+        cov = q_cov.expand(x.shape[0], self.k, self.k)
+        spread = torch.einsum("dk,bkl,dl->b", self.W, cov, self.W)  # tr(W S W^T)
+        expected_log_lik = (-0.5 * self.d * math.log(2 * math.pi * self.sigma**2)
+                            - (residual + spread) / (2 * self.sigma**2))
+        zeros = torch.zeros(self.k, dtype=torch.float64, device=self.W.device)
+        eye = torch.eye(self.k, dtype=torch.float64, device=self.W.device)
+        return expected_log_lik - gaussian_kl_full(q_mean, q_cov, zeros, eye)  # E_q[log p(x|z)] - KL(q || p(z))
+
+    def kl_to_posterior(self, x: torch.Tensor, q_mean: torch.Tensor, q_cov: torch.Tensor) -> torch.Tensor:
+        r""":math:`KL(q \,\|\, p(z \mid x))` for :math:`q = N(m, S)`, exact, ``(B,)``: the gap
+        :math:`\log p(x) - \mathrm{ELBO}(q)` of (1)."""
+        x = self._data(x)
+        q_mean, q_cov = self._q(x, q_mean, q_cov)
+        post_mean, post_cov = self.posterior(x)
+        return gaussian_kl_full(q_mean, q_cov, post_mean, post_cov)
+
+    def sample(self, n: int, generator: torch.Generator | None = None,
+               return_latents: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        r"""``n`` draws :math:`x = W z + b + \sigma \varepsilon`, ``(n, d)`` float64; with
+        ``return_latents=True``, the pair ``(z (n, k), x (n, d))``."""
+        check_positive_int(n, "n")
+        opts = dict(generator=generator, device=self.W.device, dtype=torch.float64)
+        z = torch.randn((n, self.k), **opts)  # z ~ N(0, I_k)
+        x = z @ self.W.T + self.b + self.sigma * torch.randn((n, self.d), **opts)  # x = W z + b + sigma eps
+        return (z, x) if return_latents else x
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Blur measure for samples
+# --------------------------------------------------------------------------------------------------------------
+def image_sharpness(images: torch.Tensor, side: int | None = None) -> torch.Tensor:
+    r"""Mean squared difference between horizontally and vertically adjacent pixels of each image:
+
+    .. math:: s = \frac{\sum_{r,c} (x_{r,c+1} - x_{r,c})^2 + \sum_{r,c} (x_{r+1,c} - x_{r,c})^2}
+                        {\#\text{horizontal pairs} + \#\text{vertical pairs}}
+
+    (averaged over channels too). Higher is sharper; a blur lowers it, a constant image has 0. VAE samples
+    drawn as decoder means are blurry: compare their sharpness with the data's.
+
+    ``images``: ``(N, H, W)``, ``(N, C, H, W)``, or flattened ``(N, side * side)`` (``side=None`` infers the
+    square side). Returns ``(N,)``.
+    """
+    check_tensor(images, "images", floating=True)
+    if images.ndim == 2:
+        n, dim = images.shape
+        if side is None:
+            side = math.isqrt(dim)
+            if side * side != dim:
+                raise ValueError(f"images of shape (N, D) need D to be a perfect square (or pass side), "
+                                 f"got D = {dim}")
+        else:
+            check_positive_int(side, "side")
+            if side * side != dim:
+                raise ValueError(f"side must satisfy side * side = D = {dim} for images of shape "
+                                 f"{tuple(images.shape)}, got side = {side}")
+        images = images.reshape(n, 1, side, side)
+    elif images.ndim in (3, 4):
+        if side is not None:
+            raise ValueError(f"side is only used for flattened images of shape (N, D), got images of shape "
+                             f"{tuple(images.shape)} and side = {side}")
+        if images.ndim == 3:
+            images = images.unsqueeze(1)  # (N, H, W) -> (N, 1, H, W)
+    else:
+        raise ValueError(f"images must have shape (N, D), (N, H, W) or (N, C, H, W), got {tuple(images.shape)}")
+    height, width = images.shape[-2:]
+    if height < 2 or width < 2:
+        raise ValueError(f"images must be at least 2x2 pixels, got {height}x{width}")
+    horizontal = (images[..., :, 1:] - images[..., :, :-1]).pow(2).flatten(1)  # (x_{r,c+1} - x_{r,c})^2
+    vertical = (images[..., 1:, :] - images[..., :-1, :]).pow(2).flatten(1)  # (x_{r+1,c} - x_{r,c})^2
+    return torch.cat([horizontal, vertical], dim=1).mean(dim=1)
