@@ -13,6 +13,7 @@ Module map (one responsibility each):
 - ``features``  a small digits classifier: features and class predictions for image samples
 - ``nets``      sinusoidal time embedding, time-conditioned MLP, conv encoder/decoder, small U-Net
 - ``train``     the one ``fit`` loop: history, divergence errors, checkpoints
+- ``diffusion`` DDPM/DDIM in separate pieces: schedule, forward process, losses, samplers, Gaussian reference
 - ``ode``       fixed-step ODE solvers (Euler, Heun, RK4)
 - ``plots``     the course's figure style and plotting helpers
 

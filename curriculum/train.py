@@ -42,6 +42,7 @@ __all__ = [
 Batch = Union[torch.Tensor, tuple, list, dict]
 LossOutput = Union[torch.Tensor, Mapping[str, torch.Tensor]]
 DEVICES = ("cpu", "cuda", "auto")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -52,7 +53,9 @@ class TrainConfig:
     """What ``fit`` needs to know besides the model, the loss and the data.
 
     ``lr`` and ``weight_decay`` configure the default Adam optimiser (ignored when ``fit`` is given
-    ``optimizer=``). ``grad_clip`` clips the global gradient norm when set. ``device`` is passed to
+    ``optimizer=``). ``lr_schedule``: ``"constant"``, or ``"cosine"`` to anneal every parameter group's
+    learning rate from its initial value to 0 over the run, ``lr_k = lr_0 (1 + cos(pi (k - 1) / steps)) / 2``
+    at step ``k`` (applies to a given optimizer too). ``grad_clip`` clips the global gradient norm when set. ``device`` is passed to
     ``runtime.pick_device`` (``"cpu"``, ``"cuda"`` or ``"auto"``). ``log_every``: steps between updates of the
     running loss shown on the progress bar. ``progress``: ``None`` follows ``CURRICULUM_PROGRESS``; ``True`` or
     ``False`` forces the bar on or off.
@@ -61,6 +64,7 @@ class TrainConfig:
     steps: int
     batch_size: int = 256
     lr: float = 1e-3
+    lr_schedule: str = "constant"
     weight_decay: float = 0.0
     grad_clip: float | None = None
     seed: int = 0
@@ -72,6 +76,7 @@ class TrainConfig:
         check_positive_int(self.steps, "steps")
         check_positive_int(self.batch_size, "batch_size")
         check_positive_float(self.lr, "lr")
+        check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
         if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)):
             raise TypeError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
@@ -272,6 +277,7 @@ def fit(
     elif not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
 
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
     history: list[float] = []
     logs: dict[str, list[float]] = {}
     was_training = model.training
@@ -281,6 +287,10 @@ def fit(
     start = time.perf_counter()
     try:
         for step in steps_iter:
+            if config.lr_schedule == "cosine":
+                factor = 0.5 * (1.0 + math.cos(math.pi * (step - 1) / config.steps))  # 1 at step 1, -> 0 at the end
+                for group, base in zip(optimizer.param_groups, base_lrs):
+                    group["lr"] = base * factor
             batch = _to_device(sample(), device)
             loss, extra = _split_loss(loss_fn(model, batch))
             value = float(loss.detach())

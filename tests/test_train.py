@@ -151,6 +151,38 @@ def test_custom_optimizer_and_grad_clip():
         fit(make_model(), mse, regression_data(), steps=1, optimizer="adam")
 
 
+def test_cosine_lr_schedule_anneals_every_group_to_zero():
+    model = make_model()
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                           {"params": model[2].parameters(), "lr": 0.02}])
+    seen = []
+
+    def recording_mse(m, batch):
+        seen.append([group["lr"] for group in opt.param_groups])
+        return mse(m, batch)
+
+    steps = 8
+    fit(model, recording_mse, regression_data(), steps=steps, batch_size=32, optimizer=opt, lr_schedule="cosine")
+    for k, lrs in enumerate(seen, start=1):
+        factor = (1 + math.cos(math.pi * (k - 1) / steps)) / 2  # lr_k = lr_0 (1 + cos(pi (k-1)/K)) / 2
+        assert lrs == pytest.approx([0.1 * factor, 0.02 * factor], rel=1e-12)
+    assert seen[0] == [0.1, 0.02]
+    assert 0 < seen[-1][0] < 0.1 * 0.05  # the last step runs at a small but non-zero rate
+
+
+def test_constant_lr_schedule_leaves_the_rate_alone():
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.3)
+    seen = []
+
+    def recording_mse(m, batch):
+        seen.append(opt.param_groups[0]["lr"])
+        return mse(m, batch)
+
+    fit(model, recording_mse, regression_data(), steps=3, batch_size=32, optimizer=opt)
+    assert seen == [0.3, 0.3, 0.3]
+
+
 def test_progress_bar_shows_the_running_loss(capsys):
     import time
 
@@ -337,6 +369,7 @@ def test_fit_writes_checkpoints(tmp_path):
         ({"steps": 10, "seed": -1}, ValueError, "seed"),
         ({"steps": 10, "device": "tpu"}, ValueError, "device"),
         ({"steps": 10, "log_every": 0}, ValueError, "log_every"),
+        ({"steps": 10, "lr_schedule": "linear"}, ValueError, "lr_schedule"),
         ({"steps": 10, "progress": "yes"}, TypeError, "progress"),
     ],
 )
