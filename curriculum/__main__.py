@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from curriculum import drill
+from curriculum import drill, syllabus
 
 DRILL_EPILOG = f"""\
 scheduling: strong hire moves a card up one box (at most 4), lean hire keeps it in its box (at least box 1),
@@ -77,11 +77,11 @@ def run_drill(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if args.topic is not None and args.topic not in deck.topics:
-        if args.topic in drill.TOPICS:
+        if args.topic in syllabus.TOPICS:
             parser.error(f"argument --topic: topic {args.topic!r} has no cards yet; topics with cards: "
                          f"{', '.join(deck.topics) or '(none)'}")
         parser.error(f"argument --topic: unknown topic {args.topic!r}; valid topics: "
-                     f"{', '.join(deck.topics or drill.TOPICS)}")
+                     f"{', '.join(deck.topics or syllabus.TOPICS)}")
     try:
         progress = drill.load_progress(args.file, now=now)
     except drill.ProgressError as err:

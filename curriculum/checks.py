@@ -18,6 +18,12 @@ __all__ = [
     "check_probability",
     "check_choice",
     "check_finite",
+    "check_nonnegative_float",
+    "check_bool",
+    "check_same_shape",
+    "check_unit_interval",
+    "check_callable",
+    "check_seed_or_generator",
 ]
 
 
@@ -110,3 +116,52 @@ def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
         bad = int((~torch.isfinite(x)).sum())
         raise ValueError(f"{name} contains {bad} NaN or infinite entries; expected finite values")
     return x
+
+
+def check_nonnegative_float(value: object, name: str) -> float:
+    """A finite real number >= 0 (a weight such as beta, a threshold, a decay)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a non-negative number, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value}")
+    return float(value)
+
+
+def check_bool(value: object, name: str) -> bool:
+    """``True`` or ``False`` exactly (``0``/``1`` and strings are refused)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_same_shape(x: torch.Tensor, name: str, like: torch.Tensor, like_name: str) -> torch.Tensor:
+    """``x`` has exactly the shape of ``like`` (both already checked to be tensors)."""
+    if x.shape != like.shape:
+        raise ValueError(f"{name} must have the same shape as {like_name} {tuple(like.shape)}, "
+                         f"got {tuple(x.shape)}")
+    return x
+
+
+def check_unit_interval(x: torch.Tensor, name: str) -> torch.Tensor:
+    """Every entry in [0, 1] (binary pixels or probabilities); NaN is refused."""
+    if x.numel() and (bool((x < 0).any()) or bool((x > 1).any()) or bool(torch.isnan(x).any())):
+        raise ValueError(f"{name} must hold values in [0, 1] (binary pixels or probabilities), "
+                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
+    return x
+
+
+def check_callable(value: object, name: str, signature: str) -> object:
+    """A callable; ``signature`` says how it will be called, e.g. ``"loss_fn(model, batch)"``."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable as {signature}, got {type(value).__name__}")
+    return value
+
+
+def check_seed_or_generator(value: object, name: str = "generator") -> None:
+    """``None``, a non-negative integer seed, or a ``torch.Generator``: the three ways to ask for randomness."""
+    if value is None or isinstance(value, torch.Generator):
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a torch.Generator, a non-negative integer seed or None, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a torch.Generator, a non-negative integer seed or None, got {value}")

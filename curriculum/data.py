@@ -8,7 +8,8 @@ integer intensities 0..16, shipped inside scikit-learn, so it loads with no netw
 
 so every machine sees the same images in the same split. Full MNIST (70,000 images of 28x28) goes through
 torchvision and is an explicit opt-in: ``load_mnist(root, download=True)``. Without ``download=True`` it only
-reads files that are already on disk and says how to get them otherwise.
+reads files that are already on disk and says how to get them otherwise. Downloads and generated data sets go
+under ``default_data_root()``: the project's ``data/`` folder unless ``CURRICULUM_DATA`` says otherwise.
 
 Shapes: images ``(N, 1, H, W)`` float32 in [0, 1]; labels ``(N,)`` int64.
 """
@@ -24,7 +25,8 @@ import torch
 
 from .checks import check_choice, check_nonnegative_int, check_probability, check_tensor
 
-__all__ = ["ImageSet", "DigitsSplits", "load_digits", "load_mnist", "binarize", "DIGITS_SPLIT_SIZES"]
+__all__ = ["ImageSet", "DigitsSplits", "load_digits", "load_mnist", "binarize", "DIGITS_SPLIT_SIZES", "default_data_root",
+           "DATA_ENV"]
 
 DIGITS_SPLIT_SIZES = {"train": 1197, "val": 300, "test": 300}
 DIGITS_MAX_INTENSITY = 16.0  # the UCI digits count ink in 4x4 blocks of a 32x32 bitmap: 0..16
@@ -103,10 +105,25 @@ def binarize(images: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     return (images > threshold).to(images.dtype)
 
 
-def default_mnist_root() -> Path:
-    """``$CURRICULUM_DATA`` if set, else the project's ``data/`` folder."""
-    env = os.environ.get("CURRICULUM_DATA")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+DATA_ENV = "CURRICULUM_DATA"
+PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"  # the checkout's data/ folder (see its README)
+
+
+def default_data_root() -> Path:
+    """Where opt-in downloads and generated data sets go: ``$CURRICULUM_DATA`` if set; else the project's
+    ``data/`` folder when the package runs from a checkout (recognised by ``data/README.md``); else a ``data``
+    folder in the user's data directory (``platformdirs``), for an installed package with no checkout."""
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    if (PROJECT_DATA / "README.md").is_file():
+        return PROJECT_DATA
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("genmodels-curriculum")) / "data"
+
+
+default_mnist_root = default_data_root  # the earlier name
 
 
 def load_mnist(root: str | os.PathLike | None = None, split: str = "train", download: bool = False) -> ImageSet:
@@ -120,7 +137,7 @@ def load_mnist(root: str | os.PathLike | None = None, split: str = "train", down
         raise TypeError(f"download must be True or False, got {download!r}")
     from torchvision.datasets import MNIST
 
-    root = Path(root) if root is not None else default_mnist_root()
+    root = Path(root) if root is not None else default_data_root()
     try:
         dataset = MNIST(str(root), train=(split == "train"), download=download)
     except RuntimeError as err:

@@ -38,7 +38,7 @@ from torch import Tensor, nn
 
 from .checks import check_finite, check_nonnegative_int, check_positive_float, check_positive_int, check_tensor
 from .io import load_torch, save_torch
-from .runtime import generator, pick_device
+from .runtime import pick_device, preserved_rng_state
 
 __all__ = [
     "DigitsClassifier",
@@ -139,16 +139,42 @@ def _random_shift(images: Tensor, gen: torch.Generator, max_shift: int = 1) -> T
     return crops.permute(0, 3, 1, 2)
 
 
+class _AugmentedEpochs:
+    """``sample_batch(batch_size, generator)`` for ``train.fit``: the training images in epochs (a fresh
+    permutation each epoch, the last batch of an epoch smaller), each batch shifted by up to one pixel and given
+    Gaussian pixel noise (sd 0.05). Every random draw comes from the generator ``fit`` passes in, in the order
+    permutation, shifts, noise."""
+
+    def __init__(self, images: Tensor, labels: Tensor) -> None:
+        self.images, self.labels = images, labels
+        self.order = torch.empty(0, dtype=torch.long)
+
+    def __call__(self, batch_size: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+        if self.order.numel() == 0:
+            self.order = torch.randperm(self.images.shape[0], generator=gen)
+        batch, self.order = self.order[:batch_size], self.order[batch_size:]
+        x = _random_shift(self.images[batch], gen)
+        x = (x + 0.05 * torch.randn(x.shape, generator=gen)).clamp(0.0, 1.0)  # pixel noise
+        return x, self.labels[batch]
+
+
+def _cross_entropy(model: nn.Module, batch: tuple[Tensor, Tensor]) -> Tensor:
+    images, labels = batch
+    return F.cross_entropy(model(images), labels)  # -log p(c | x)
+
+
 def train_digits_classifier(seed: int = 0, epochs: int = DEFAULT_EPOCHS, device: str = "cpu",
                             batch_size: int = 32, lr: float = 3e-3) -> DigitsClassifier:
     """Train a ``DigitsClassifier`` on the training split of the 8x8 digits; returned in eval mode on ``device``.
 
-    Deterministic given ``seed`` on a given machine: initialisation uses the global RNG seeded inside
-    ``torch.random.fork_rng`` (restored afterwards), shuffling and augmentation a seeded CPU generator. Augmentation: random shifts of up to one pixel and
-    Gaussian pixel noise (sd 0.05), so slightly off-centre or noisy generated digits are still read correctly.
-    Adam with a cosine learning-rate decay; the default 40 epochs take about 10 s on 2 idle CPU cores.
+    Deterministic given ``seed`` on a given machine, and the caller's global random streams are left as they
+    were (``runtime.preserved_rng_state``). Trains with the course's loop, ``train.fit``: Adam with a cosine
+    learning-rate decay over ``epochs`` passes, minibatches from ``_AugmentedEpochs`` (random shifts of up to
+    one pixel and Gaussian pixel noise, so slightly off-centre or noisy generated digits are still read
+    correctly). The default 40 epochs take a few seconds on 2 CPU cores.
     """
     from .data import load_digits
+    from .train import fit
 
     check_nonnegative_int(seed, "seed")
     check_positive_int(epochs, "epochs")
@@ -156,28 +182,12 @@ def train_digits_classifier(seed: int = 0, epochs: int = DEFAULT_EPOCHS, device:
     check_positive_float(lr, "lr")
     target = pick_device(device)
     train = load_digits().train
-    images, labels = train.images.to(target), train.labels.to(target)
-    n = images.shape[0]
-    steps_per_epoch = math.ceil(n / batch_size)
-    gen = generator(seed)  # CPU generator: the same draws whatever the device
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # parameter initialisation uses the global RNG; fork_rng restores it afterwards
+    steps_per_epoch = math.ceil(train.images.shape[0] / batch_size)
+    with preserved_rng_state():
+        torch.manual_seed(seed)  # parameter initialisation uses the global RNG
         model = DigitsClassifier().to(target)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen).to(target)
-        for step in range(steps_per_epoch):
-            batch = order[step * batch_size:(step + 1) * batch_size]
-            x = _random_shift(images[batch], gen)
-            x = (x + 0.05 * torch.randn(x.shape, generator=gen).to(target)).clamp(0.0, 1.0)  # pixel noise
-            loss = F.cross_entropy(model(x), labels[batch])  # -log p(c | x)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
+        fit(model, _cross_entropy, _AugmentedEpochs(train.images, train.labels), steps=epochs * steps_per_epoch,
+            batch_size=batch_size, lr=lr, lr_schedule="cosine", seed=seed, device=device, progress=False)
     return model.eval()
 
 

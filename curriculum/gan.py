@@ -52,13 +52,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_choice, check_positive_float, check_positive_int, check_tensor
+from .checks import (check_bool, check_callable, check_choice, check_nonnegative_int, check_positive_float,
+                     check_positive_int, check_tensor)
 from .metrics import ModeCoverage, mode_coverage
 from .nets import MLP
 from .runtime import generator as make_generator
-from .runtime import progress as progress_bar
-from .runtime import seed_everything
-from .train import TrainingDiverged
+from .train import StepContext, batch_source, run_steps, start_run
 
 __all__ = [
     "GENERATOR_LOSSES",
@@ -74,6 +73,7 @@ __all__ = [
     "Discriminator",
     "GanConfig",
     "GanResult",
+    "AdversarialStep",
     "train_gan",
     "coverage_over_seeds",
 ]
@@ -279,10 +279,8 @@ class Discriminator(nn.Module):
         self.in_dim = check_positive_int(in_dim, "in_dim")
         check_positive_int(hidden, "hidden")
         check_positive_int(depth, "depth")
-        for flag, name in ((spectral_norm, "spectral_norm"), (minibatch_std, "minibatch_std")):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be True or False, got {flag!r}")
-        self.minibatch_std = minibatch_std
+        check_bool(spectral_norm, "spectral_norm")
+        self.minibatch_std = check_bool(minibatch_std, "minibatch_std")
 
         def linear(n_in: int, n_out: int) -> nn.Module:
             layer = nn.Linear(n_in, n_out)
@@ -345,11 +343,9 @@ class GanConfig:
                 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)):
             raise ValueError(f"betas must be a pair of numbers in [0, 1), e.g. (0.5, 0.999); got {betas!r}")
         check_choice(self.loss, "loss", GENERATOR_LOSSES)
-        for name in ("spectral_norm", "minibatch_std"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        check_bool(self.spectral_norm, "spectral_norm")
+        check_bool(self.minibatch_std, "minibatch_std")
+        check_nonnegative_int(self.seed, "seed")
         if self.snapshot_every is not None:
             check_positive_int(self.snapshot_every, "snapshot_every")
 
@@ -367,99 +363,88 @@ class GanResult:
     discriminator_states: list[dict[str, torch.Tensor]] = field(default_factory=list)
 
 
-def _raise_if_diverged(value: float, step: int, config: GanConfig, which: str, history: list[float]) -> None:
-    if math.isfinite(value):
-        return
-    last = f" (last finite value {history[-1]:.4g} at step {step - 1})" if history else ""
-    message = (f"GAN training diverged at step {step} of {config.steps}: the {which} loss is {value}{last}. "
-               f"Things to try: lower the learning rates (lr_d={config.lr_d:g}, lr_g={config.lr_g:g}; try a tenth), "
-               f"turn on spectral_norm=True to keep the discriminator's logits bounded, use "
-               f"loss='nonsaturating', and check that sample_data returns finite points of order 1.")
-    raise TrainingDiverged(message, step=step, name=f"{which} loss", value=value, history=list(history))
+class AdversarialStep:
+    r"""One GAN step for the course's training loop (``curriculum.train.run_steps``): ``d_steps`` discriminator
+    updates on fresh data and noise (descents of :math:`-\hat V`, G fixed), then one generator update (D fixed;
+    D's gradients are computed but discarded). Keeps the snapshots of ``GanConfig.snapshot_every``."""
+
+    def __init__(self, gen: Generator, disc: Discriminator, config: GanConfig, noise: torch.Generator,
+                 z_fixed: torch.Tensor) -> None:
+        self.gen, self.disc, self.config, self.noise, self.z_fixed = gen, disc, config, noise, z_fixed
+        self.opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr_g, betas=tuple(config.betas))
+        self.opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=tuple(config.betas))
+        self.modules = {"generator": gen, "discriminator": disc}
+        self.optimizers = {"generator": self.opt_g, "discriminator": self.opt_d}
+        self.g_loss_fn = generator_loss_nonsaturating if config.loss == "nonsaturating" else generator_loss_saturating
+        self.snapshots: list[tuple[int, torch.Tensor]] = []
+        self.discriminator_states: list[dict[str, torch.Tensor]] = []
+
+    def _z(self) -> torch.Tensor:
+        param = self.z_fixed
+        return torch.randn(self.config.batch_size, self.config.latent_dim, generator=self.noise,
+                           device=param.device, dtype=param.dtype)
+
+    def __call__(self, ctx: StepContext, next_batch: Callable[[], torch.Tensor]) -> dict[str, float]:
+        d_values = []
+        for _ in range(self.config.d_steps):
+            x = next_batch()
+            with torch.no_grad():
+                fake = self.gen(self._z())
+            d_loss = discriminator_loss(self.disc(x), self.disc(fake))  # -V_hat(D, G)                  (1)
+            d_values.append(ctx.update(d_loss, self.opt_d, name="the discriminator loss", key="discriminator loss"))
+        g_loss = self.g_loss_fn(self.disc(self.gen(self._z())))
+        g_value = ctx.update(g_loss, self.opt_g, name="the generator loss", key="generator loss")
+        every = self.config.snapshot_every
+        if every is not None and (ctx.step % every == 0 or ctx.step == ctx.steps):
+            with torch.no_grad():
+                self.snapshots.append((ctx.step, self.gen(self.z_fixed).detach().clone()))
+                self.discriminator_states.append({k: v.detach().clone() for k, v in self.disc.state_dict().items()})
+        return {"loss": g_value, "d_loss": sum(d_values) / len(d_values)}
+
+    def advice(self) -> list[str]:
+        return [f"lower the learning rates (lr_d={self.config.lr_d:g}, lr_g={self.config.lr_g:g}; try a tenth)",
+                "turn on spectral_norm=True to keep the discriminator's logits bounded",
+                "use loss='nonsaturating'",
+                "check that sample_data returns finite points of order 1"]
 
 
 def train_gan(sample_data: Callable[[int, int], torch.Tensor], config: GanConfig | None = None,
               progress: bool | None = None) -> GanResult:
     """Train a GAN on ``sample_data(n, seed) -> (n, dim)`` (e.g. ``toy.ring_of_gaussians().sample``).
 
-    Each step makes ``config.d_steps`` discriminator updates on fresh data and noise, then one generator update.
-    Deterministic per ``config.seed``: the networks are initialised after ``seed_everything(seed)``, the data
-    seeds and the noise come from generators seeded with it. The networks live on the device of the data
-    (and in its dtype). A NaN or infinite loss raises ``curriculum.train.TrainingDiverged``.
-    ``progress``: ``None`` follows ``CURRICULUM_PROGRESS``; ``True``/``False`` force the bar on or off.
+    Each step makes ``config.d_steps`` discriminator updates on fresh data and noise, then one generator update,
+    on the course's one training loop (``curriculum.train.run_steps`` with an ``AdversarialStep``).
+    Deterministic per ``config.seed``: ``train.start_run`` seeds everything, the networks are initialised after
+    it, the data seeds come from its generator and the noise from generators seeded with ``seed + 1`` and
+    ``seed + 2``. The networks live on the device of the data (and in its dtype). A NaN or infinite loss raises
+    ``curriculum.train.TrainingDiverged``. ``progress``: ``None`` follows ``CURRICULUM_PROGRESS``;
+    ``True``/``False`` force the bar on or off.
     """
     config = GanConfig() if config is None else config
     if not isinstance(config, GanConfig):
         raise TypeError(f"config must be a GanConfig, got {type(config).__name__}")
-    if not callable(sample_data):
-        raise TypeError(f"sample_data must be a callable sample_data(n, seed) -> (n, dim) tensor, "
-                        f"got {type(sample_data).__name__}")
+    check_callable(sample_data, "sample_data", "sample_data(n, seed) -> (n, dim) tensor")
 
-    seed_everything(config.seed)
-    seed_stream = torch.Generator().manual_seed(config.seed)  # per-step data seeds
+    def data(n: int, stream: torch.Generator) -> torch.Tensor:
+        data_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=stream))
+        return check_tensor(sample_data(n, data_seed), "sample_data(n, seed)", shape=(n, None), floating=True)
 
-    def draw_data() -> torch.Tensor:
-        data_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=seed_stream))
-        x = sample_data(config.batch_size, data_seed)
-        return check_tensor(x, "sample_data(n, seed)", shape=(config.batch_size, None), floating=True)
-
-    probe = draw_data()
+    stream = start_run(config.seed)
+    probe = data(config.batch_size, stream)  # sizes the networks; also the first discriminator batch
     device, dtype, dim = probe.device, probe.dtype, probe.shape[1]
     gen = Generator(config.latent_dim, config.hidden, config.depth, out_dim=dim).to(device, dtype)
     disc = Discriminator(dim, config.hidden, config.depth, config.spectral_norm,
                          config.minibatch_std).to(device, dtype)
-    opt_g = torch.optim.Adam(gen.parameters(), lr=config.lr_g, betas=tuple(config.betas))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=config.lr_d, betas=tuple(config.betas))
-    g_loss_fn = generator_loss_nonsaturating if config.loss == "nonsaturating" else generator_loss_saturating
-
     noise = make_generator(config.seed + 1, device)  # z for training
     snapshot_noise = make_generator(config.seed + 2, device)
     z_fixed = torch.randn(config.snapshot_size, config.latent_dim, generator=snapshot_noise, device=device,
                           dtype=dtype)
-
-    def draw_z() -> torch.Tensor:
-        return torch.randn(config.batch_size, config.latent_dim, generator=noise, device=device, dtype=dtype)
-
-    d_history: list[float] = []
-    g_history: list[float] = []
-    snapshots: list[tuple[int, torch.Tensor]] = []
-    discriminator_states: list[dict[str, torch.Tensor]] = []
-    bar = progress_bar(range(1, config.steps + 1), total=config.steps, desc="GAN", enabled=progress)
-    for step in bar:
-        # Discriminator: d_steps ascents of V(D, G) (descents of -V) with G fixed.
-        d_values = []
-        for i in range(config.d_steps):
-            x = probe if (step == 1 and i == 0) else draw_data()
-            with torch.no_grad():
-                fake = gen(draw_z())
-            d_loss = discriminator_loss(disc(x), disc(fake))  # -V_hat(D, G)                          (1)
-            d_value = float(d_loss.detach())
-            _raise_if_diverged(d_value, step, config, "discriminator", d_history)
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
-            d_values.append(d_value)
-        d_history.append(sum(d_values) / len(d_values))
-
-        # Generator: one step on its loss with D fixed (D's gradients are computed but discarded).
-        g_loss = g_loss_fn(disc(gen(draw_z())))
-        g_value = float(g_loss.detach())
-        _raise_if_diverged(g_value, step, config, "generator", g_history)
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-        g_history.append(g_value)
-
-        if config.snapshot_every is not None and (step % config.snapshot_every == 0 or step == config.steps):
-            with torch.no_grad():
-                snapshots.append((step, gen(z_fixed).detach().clone()))
-                discriminator_states.append({k: v.detach().clone() for k, v in disc.state_dict().items()})
-        if step % 50 == 0 and hasattr(bar, "set_postfix"):
-            bar.set_postfix(d_loss=f"{d_history[-1]:.3f}", g_loss=f"{g_value:.3f}")
-
+    step = AdversarialStep(gen, disc, config, noise, z_fixed)
+    result = run_steps(step, batch_source(data, config.batch_size, stream, first=probe), config.steps,
+                       what="GAN training", desc="GAN", log_every=50, progress=progress)
     gen.eval()
     disc.eval()
-    return GanResult(gen, disc, d_history, g_history, snapshots, discriminator_states)
+    return GanResult(gen, disc, result.logs["d_loss"], result.history, step.snapshots, step.discriminator_states)
 
 
 def coverage_over_seeds(config: GanConfig, seeds: Sequence[int], dist, n_samples: int = 2000,

@@ -3,6 +3,7 @@
 What each metric answers:
 
 - ``nll``                 how much probability the model puts on held-out data (lower is better), with its error bar
+- ``mean_and_stderr``     a Monte Carlo mean with its standard error (the check behind every "within 4 SE" assert)
 - ``mmd2``                unbiased squared maximum mean discrepancy with a sum of Gaussian kernels
 - ``sliced_wasserstein``  the 2-Wasserstein distance averaged over random 1-D projections
 - ``noise_floor``         the value a *perfect* model would show at a given sample size (metric between two fresh
@@ -10,6 +11,10 @@ What each metric answers:
 - ``c2st``                classifier two-sample test: can a k-nearest-neighbour classifier tell the sets apart?
 - ``mode_coverage``       how many mixture modes receive their share of high-quality samples
 - ``frechet_distance``    the Frechet (2-Wasserstein) distance between Gaussians fitted to two feature sets
+- ``image_sharpness``     mean squared difference of neighbouring pixels (blur lowers it)
+
+``nll`` and ``noise_floor`` also accept any model that follows ``curriculum.protocol`` (``log_likelihood`` and
+``sample(n, generator)``), so every family is measured by the same code.
 
 Symbol table (name in code -> symbol):
 
@@ -30,7 +35,6 @@ steps (``c2st``, the matrix square root) run on the CPU in float64.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +50,8 @@ from .checks import (
     check_probability,
     check_tensor,
 )
+from .gaussians import gaussian_frechet
+from .protocol import draw, has_likelihood, log_likelihood
 from .runtime import generator
 
 __all__ = [
@@ -53,6 +59,7 @@ __all__ = [
     "C2STResult",
     "ModeCoverage",
     "nll",
+    "mean_and_stderr",
     "default_bandwidths",
     "mmd2",
     "sliced_wasserstein",
@@ -61,6 +68,7 @@ __all__ = [
     "mode_coverage",
     "gaussian_frechet",
     "frechet_distance",
+    "image_sharpness",
 ]
 
 # Multipliers of the median pairwise distance of the reference set used as default MMD bandwidths.
@@ -73,10 +81,12 @@ _BLOCK_ROWS = 512
 
 @dataclass(frozen=True)
 class Estimate:
-    """A Monte Carlo estimate with its standard error."""
+    """A Monte Carlo estimate with its standard error; ``kind`` labels a likelihood-based one (``"exact"``,
+    ``"lower bound"``, ``"quadrature"``; see ``curriculum.protocol``), ``None`` otherwise."""
 
     value: float
     stderr: float
+    kind: str | None = None
 
     def __str__(self) -> str:
         return f"{self.value:.4f} ± {self.stderr:.4f}"
@@ -147,13 +157,40 @@ def _check_pair(x: object, y: object, *, min_rows: int = 1) -> tuple[Tensor, Ten
 # likelihood
 
 
-def nll(log_prob: Tensor) -> Estimate:
+def mean_and_stderr(values: Tensor, dim: int = 0) -> tuple[Tensor, Tensor]:
+    """The Monte Carlo mean of ``values`` along ``dim`` and its standard error ``s / sqrt(N)`` (sample standard
+    deviation, N - 1 in the denominator), in float64: ``(N, *rest) -> (*rest), (*rest)`` for ``dim = 0``.
+
+    A closed form ``c`` agrees with samples when ``|mean - c| <= k * stderr`` (the course uses k = 4: a false
+    alarm about once in 16,000 checks of a correct formula).
+    """
+    check_tensor(values, "values", min_ndim=1, floating=True)
+    n = values.shape[dim]
+    if n < 2:
+        raise ValueError(f"values must hold at least 2 samples along dim {dim} to give a standard error, "
+                         f"got shape {tuple(values.shape)}")
+    values = values.detach().double()
+    return values.mean(dim), values.std(dim, correction=1) / math.sqrt(n)  # mean, s / sqrt(N)
+
+
+def nll(log_prob: Tensor | object, x: Tensor | None = None) -> Estimate:
     """Mean negative log-likelihood and its standard error.
 
-    ``log_prob`` (N,): log p(x_i) of held-out points. Returns NLL = -(1/N) sum_i log p(x_i) with standard error
+    ``log_prob`` (N,): log p(x_i) of held-out points; or a model with ``log_likelihood`` (``curriculum.protocol``)
+    and the held-out points ``x``, in which case the estimate carries the likelihood's ``kind`` (a lower bound
+    gives an upper bound on the NLL). Returns NLL = -(1/N) sum_i log p(x_i) with standard error
     std(log p) / sqrt(N) (sample std, ddof = 1; NaN for N = 1). A point with log p = -inf makes the NLL +inf (the
     model gives the data zero density); NaN and log p = +inf are refused.
     """
+    kind = None
+    if has_likelihood(log_prob):
+        if x is None:
+            raise TypeError("nll(model, x) needs the held-out points x when given a model")
+        result = log_likelihood(log_prob, x)
+        log_prob, kind = result.values, result.kind
+    elif x is not None:
+        raise TypeError(f"x is only used with a model that has log_likelihood; got log_prob of type "
+                        f"{type(log_prob).__name__}")
     check_tensor(log_prob, "log_prob", ndim=1, floating=True)
     n = log_prob.shape[0]
     if n == 0:
@@ -165,9 +202,9 @@ def nll(log_prob: Tensor) -> Estimate:
     neg_log_prob = -log_prob.detach().double()
     value = float(neg_log_prob.mean())  # NLL = -(1/N) sum_i log p(x_i)
     if not math.isfinite(value):
-        return Estimate(math.inf, math.inf)
-    stderr = float(neg_log_prob.std(correction=1) / math.sqrt(n)) if n > 1 else math.nan  # s / sqrt(N)
-    return Estimate(value, stderr)
+        return Estimate(math.inf, math.inf, kind)
+    stderr = float(mean_and_stderr(neg_log_prob)[1]) if n > 1 else math.nan  # s / sqrt(N)
+    return Estimate(value, stderr, kind)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -307,7 +344,12 @@ def noise_floor(sample_fn: Callable[[int, int], Tensor], metric: Callable[[Tenso
     a number (e.g. ``mmd2``, ``sliced_wasserstein``, ``lambda a, b: c2st(a, b).accuracy``). A perfect model scores
     this floor at sample size n, not 0. Returns the mean and its standard error std / sqrt(repeats). The seeds of
     the 2 * repeats draws are derived from ``seed`` with NumPy's ``SeedSequence`` (distinct, reproducible).
+    ``sample_fn`` may also be a model with ``sample(n, generator)`` (``curriculum.protocol``): each draw then
+    uses a generator seeded with that draw's seed.
     """
+    if not callable(sample_fn) and callable(getattr(sample_fn, "sample", None)):
+        model = sample_fn
+        sample_fn = lambda n, s: draw(model, n, s)  # noqa: E731
     if not callable(sample_fn):
         raise TypeError(f"sample_fn must be callable as sample_fn(n, seed), got {type(sample_fn).__name__}")
     if not callable(metric):
@@ -439,87 +481,6 @@ def mode_coverage(samples: Tensor, means: Tensor, std: float, hq_radius: float =
 # Frechet distance
 
 
-def _as_float64_array(value: object, name: str, ndim: int) -> np.ndarray:
-    if isinstance(value, Tensor):
-        value = value.detach().cpu().double().numpy()
-    elif not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array or torch.Tensor, got {type(value).__name__}")
-    if value.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be real-valued, got dtype {value.dtype}")
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or infinite entries; expected finite values")
-    return array
-
-
-def _sqrtm_checked(product: np.ndarray) -> np.ndarray | None:
-    """scipy.linalg.sqrtm(product), or None when the result is non-finite or does not square back to ``product``.
-
-    Singular covariances (dead ReLU features, fewer samples than features) are common here; scipy then warns
-    that the root "might be inaccurate", so we silence the warning and test the residual |R R - A| / |A| instead.
-    """
-    from scipy import linalg
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        root = linalg.sqrtm(product)
-    if not np.isfinite(root).all():
-        return None
-    residual = np.linalg.norm(root @ root - product) / max(float(np.linalg.norm(product)), 1e-300)
-    return root if residual < 1e-5 else None
-
-
-def gaussian_frechet(mu1: np.ndarray | Tensor, cov1: np.ndarray | Tensor, mu2: np.ndarray | Tensor,
-                     cov2: np.ndarray | Tensor) -> float:
-    """Frechet (2-Wasserstein) distance squared between N(mu1, cov1) and N(mu2, cov2), closed form:
-
-        d^2 = |mu1 - mu2|^2 + Tr(Sigma1 + Sigma2 - 2 (Sigma1 Sigma2)^{1/2})
-
-    ``mu`` (F,), ``cov`` (F, F), numpy arrays or torch tensors (converted to float64 numpy on the CPU). The matrix
-    square root is ``scipy.linalg.sqrtm``; if it fails on a singular product (non-finite, or its square misses the
-    product by more than 1e-5 relative), 1e-6 I is added to both covariances.
-    Imaginary parts from round-off are dropped (an error if they exceed 1e-3 of the largest entry), and a result
-    that is negative by round-off only is clamped to 0.
-    """
-    mu1 = _as_float64_array(mu1, "mu1", 1)
-    mu2 = _as_float64_array(mu2, "mu2", 1)
-    cov1 = _as_float64_array(cov1, "cov1", 2)
-    cov2 = _as_float64_array(cov2, "cov2", 2)
-    f = mu1.shape[0]
-    if mu2.shape != (f,):
-        raise ValueError(f"mu2 must have shape ({f},) to match mu1, got {mu2.shape}")
-    if cov1.shape != (f, f):
-        raise ValueError(f"cov1 must have shape ({f}, {f}) to match mu1, got {cov1.shape}")
-    if cov2.shape != (f, f):
-        raise ValueError(f"cov2 must have shape ({f}, {f}) to match mu1, got {cov2.shape}")
-
-    covmean = _sqrtm_checked(cov1 @ cov2)  # (Sigma1 Sigma2)^{1/2}
-    if covmean is None:
-        offset = 1e-6 * np.eye(f)  # a singular product may have no accurate square root; nudge it
-        covmean = _sqrtm_checked((cov1 + offset) @ (cov2 + offset))
-        if covmean is None:
-            raise ValueError("could not compute (cov1 cov2)^(1/2) accurately; are cov1 and cov2 symmetric "
-                             "positive semi-definite?")
-    if np.iscomplexobj(covmean):
-        scale = max(1.0, float(np.abs(covmean.real).max()))
-        largest_imag = float(np.abs(covmean.imag).max())
-        if largest_imag > 1e-3 * scale:
-            raise ValueError(f"(cov1 cov2)^(1/2) has an imaginary part of size {largest_imag:.3g}; are cov1 and "
-                             "cov2 symmetric positive semi-definite?")
-        covmean = covmean.real
-    diff = mu1 - mu2
-    distance = float(diff @ diff + np.trace(cov1) + np.trace(cov2) - 2.0 * np.trace(covmean))  # d^2 above
-    scale = float(diff @ diff + np.trace(cov1) + np.trace(cov2))
-    if distance < 0:
-        if distance < -1e-6 * max(scale, 1.0):
-            raise ValueError(f"Frechet distance came out negative ({distance:.3g}); are cov1 and cov2 symmetric "
-                             "positive semi-definite?")
-        distance = 0.0  # round-off
-    return distance
-
-
 def frechet_distance(feats_x: Tensor, feats_y: Tensor) -> float:
     """Frechet distance between Gaussians fitted to ``feats_x`` (N, F) and ``feats_y`` (M, F); N, M >= 2.
 
@@ -536,3 +497,49 @@ def frechet_distance(feats_x: Tensor, feats_y: Tensor) -> float:
     cov_x = np.atleast_2d(np.cov(x, rowvar=False))  # Sigma = 1/(N-1) sum (x - mu)(x - mu)^T
     cov_y = np.atleast_2d(np.cov(y, rowvar=False))
     return gaussian_frechet(mu_x, cov_x, mu_y, cov_y)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# image sharpness
+
+
+def image_sharpness(images: torch.Tensor, side: int | None = None) -> torch.Tensor:
+    r"""Mean squared difference between horizontally and vertically adjacent pixels of each image:
+
+    .. math:: s = \frac{\sum_{r,c} (x_{r,c+1} - x_{r,c})^2 + \sum_{r,c} (x_{r+1,c} - x_{r,c})^2}
+                        {\#\text{horizontal pairs} + \#\text{vertical pairs}}
+
+    (averaged over channels too). Higher is sharper; a blur lowers it, a constant image has 0. VAE samples
+    drawn as decoder means are blurry: compare their sharpness with the data's.
+
+    ``images``: ``(N, H, W)``, ``(N, C, H, W)``, or flattened ``(N, side * side)`` (``side=None`` infers the
+    square side). Returns ``(N,)``.
+    """
+    check_tensor(images, "images", floating=True)
+    if images.ndim == 2:
+        n, dim = images.shape
+        if side is None:
+            side = math.isqrt(dim)
+            if side * side != dim:
+                raise ValueError(f"images of shape (N, D) need D to be a perfect square (or pass side), "
+                                 f"got D = {dim}")
+        else:
+            check_positive_int(side, "side")
+            if side * side != dim:
+                raise ValueError(f"side must satisfy side * side = D = {dim} for images of shape "
+                                 f"{tuple(images.shape)}, got side = {side}")
+        images = images.reshape(n, 1, side, side)
+    elif images.ndim in (3, 4):
+        if side is not None:
+            raise ValueError(f"side is only used for flattened images of shape (N, D), got images of shape "
+                             f"{tuple(images.shape)} and side = {side}")
+        if images.ndim == 3:
+            images = images.unsqueeze(1)  # (N, H, W) -> (N, 1, H, W)
+    else:
+        raise ValueError(f"images must have shape (N, D), (N, H, W) or (N, C, H, W), got {tuple(images.shape)}")
+    height, width = images.shape[-2:]
+    if height < 2 or width < 2:
+        raise ValueError(f"images must be at least 2x2 pixels, got {height}x{width}")
+    horizontal = (images[..., :, 1:] - images[..., :, :-1]).pow(2).flatten(1)  # (x_{r,c+1} - x_{r,c})^2
+    vertical = (images[..., 1:, :] - images[..., :-1, :]).pow(2).flatten(1)  # (x_{r+1,c} - x_{r,c})^2
+    return torch.cat([horizontal, vertical], dim=1).mean(dim=1)

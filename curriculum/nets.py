@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from .checks import check_positive_float, check_positive_int, check_tensor
+from .tensors import append_dims  # re-exported: notebooks import it from here
 
 __all__ = [
     "append_dims",
@@ -50,21 +51,6 @@ _LEVELS = {8: 1, 28: 2}
 # --------------------------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------------------------
-def append_dims(v: torch.Tensor, ndim: int) -> torch.Tensor:
-    """Append trailing singleton dims to ``v`` until it has ``ndim`` dims, so it broadcasts against data.
-
-    The one broadcasting helper of the course: a per-sample ``(B,)`` tensor becomes ``(B, 1, ..., 1)`` and
-    multiplies ``(B, 2)`` points and ``(B, C, H, W)`` images alike, e.g.
-    ``append_dims(sigma_t, x.ndim) * eps``. A ``(B, C)`` tensor becomes ``(B, C, 1, 1)`` for ``ndim=4``.
-    """
-    check_tensor(v, "v")
-    check_positive_int(ndim, "ndim")
-    if v.ndim > ndim:
-        raise ValueError(f"v has {v.ndim} dims (shape {tuple(v.shape)}), more than ndim={ndim}; "
-                         f"expected a per-sample tensor such as shape (B,)")
-    return v.reshape(*v.shape, *([1] * (ndim - v.ndim)))
-
-
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable scalars in ``module``."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)

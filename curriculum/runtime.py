@@ -5,9 +5,10 @@ the execute command can switch them off (``CURRICULUM_PROGRESS=0``) and committe
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch
 
 from .checks import check_choice, check_nonnegative_int
 
-__all__ = ["seed_everything", "pick_device", "setup", "progress", "progress_enabled", "set_progress", "generator"]
+__all__ = ["seed_everything", "preserved_rng_state", "pick_device", "setup", "progress", "progress_enabled", "set_progress", "generator"]
 
 T = TypeVar("T")
 _PROGRESS_OVERRIDE: bool | None = None
@@ -27,6 +28,19 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def preserved_rng_state() -> Iterator[None]:
+    """Run a block that seeds or draws from the global RNGs (Python, NumPy, torch's CPU generator) and put
+    their states back afterwards, so a helper that trains a model leaves the caller's random streams alone."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
 
 
 def pick_device(device: str = "cpu") -> torch.device:

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 
 from .checks import check_positive_float, check_positive_int, check_probability, check_tensor
+from .gaussians import LOG_2PI, log_normal, log_normal_isotropic
+from .protocol import EXACT, LogLikelihood, as_generator, numpy_seed
 
 __all__ = [
     "Entropy",
@@ -43,11 +45,12 @@ __all__ = [
     "TwoMoons",
     "ring_of_gaussians",
     "unbalanced_mixture",
+    "GaussianMixture1D",
+    "two_gaussians_1d",
     "get",
     "NAMES",
 ]
 
-LOG_2PI = math.log(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,19 @@ class Entropy:
         return f"{self.value:.4f} nats (± {self.error:.1e}, {self.method})"
 
 
-def _numpy_rng(seed: int | None) -> np.random.Generator:
-    """A NumPy generator: seeded when asked, else drawn from torch's global RNG so ``seed_everything`` rules."""
-    if seed is None:
-        seed = int(torch.randint(0, 2**62, (1,)).item())
-    elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-    return np.random.default_rng(seed)
+def _numpy_rng(generator: torch.Generator | int | None, seed: int | None) -> np.random.Generator:
+    """The NumPy generator behind a ``sample`` call. An integer seed seeds it directly (so ``sample(n, seed=s)``
+    gives the same points as it always has); a ``torch.Generator`` (or torch's global one, when neither is
+    given) supplies its seed, so seeding torch seeds the toys too."""
+    if isinstance(generator, int) and not isinstance(generator, bool) and seed is None:
+        generator, seed = None, generator  # the older sample(n, seed) form
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        if generator is not None:
+            raise ValueError("pass either generator or seed, not both")
+        return np.random.default_rng(seed)
+    return np.random.default_rng(numpy_seed(as_generator(generator)))
 
 
 def _gauss_hermite(order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -84,16 +93,23 @@ class ToyDistribution(ABC):
     #: a box (x_min, x_max, y_min, y_max) that holds essentially all of the mass, for plots and grids
     extent: tuple[float, float, float, float] = (-4.0, 4.0, -4.0, 4.0)
 
-    def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
-        """Draw ``n`` points, shape ``(n, 2)``, float32. The same ``seed`` gives the same points."""
+    def sample(self, n: int, generator: torch.Generator | int | None = None, *, seed: int | None = None
+               ) -> torch.Tensor:
+        """Draw ``n`` points, shape ``(n, 2)``, float32 (``curriculum.protocol``). The same ``seed`` (or a
+        generator in the same state) gives the same points; ``sample(n, s)`` with an integer ``s`` means
+        ``seed=s``."""
         check_positive_int(n, "n")
-        points = self._sample(n, _numpy_rng(seed))
+        points = self._sample(n, _numpy_rng(generator, seed))
         return torch.from_numpy(points.astype(np.float32))
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         r"""Exact :math:`\log p(x)` for ``x`` of shape ``(N, 2)``; returns ``(N,)`` in ``x``'s dtype and device."""
         check_tensor(x, "x", shape=(None, 2), floating=True)
         return self._log_prob(x)
+
+    def log_likelihood(self, x: torch.Tensor) -> LogLikelihood:
+        """``log_prob`` labelled exact (``curriculum.protocol``)."""
+        return LogLikelihood(self.log_prob(x), EXACT)
 
     def entropy(self, order: int = 48) -> Entropy:
         """Differential entropy in nats; quadrature at ``order`` and ``2 * order``, error = their difference."""
@@ -161,11 +177,8 @@ class GaussianMixture2D(ToyDistribution):
 
     def component_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`\log w_k + \log N(x; m_k, s_k^2 I)` for every component, shape ``(N, K)``."""
-        means = self.means.to(x)
-        var = self.stds.to(x) ** 2
-        sq_dist = ((x[:, None, :] - means[None]) ** 2).sum(-1)  # |x - m_k|^2, (N, K)
-        log_normal = -0.5 * sq_dist / var - torch.log(2 * math.pi * var)  # log N in 2-D
-        return torch.log(self.weights.to(x)) + log_normal
+        log_components = log_normal_isotropic(x, self.means.to(x), self.stds.to(x) ** 2)  # log N(x; m_k, s_k^2 I)
+        return torch.log(self.weights.to(x)) + log_components
 
     def _log_prob(self, x):
         return torch.logsumexp(self.component_log_prob(x), dim=1)  # log sum_k w_k N_k
@@ -315,6 +328,70 @@ def unbalanced_mixture(minor_weight: float = 0.15) -> GaussianMixture2D:
         name="unbalanced mixture",
         extent=(-3.5, 3.0, -3.0, 2.5),
     )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One-dimensional ground truth (notebooks 02, 03 and 05 work on the line, where integrals are exact quadrature)
+# --------------------------------------------------------------------------------------------------------------
+class GaussianMixture1D:
+    r"""A mixture of Gaussians on the line, :math:`p(x) = \sum_k w_k N(x; m_k, s_k^2)`.
+
+    ``log_prob`` works elementwise on any shape (a quadrature grid ``(G,)``, or points ``(N, 1)``), in the
+    input's dtype; ``sample(n, generator)`` returns ``(n, 1)`` float32 drawn with torch (``curriculum.protocol``):
+    one uniform per point picks the component (none when there is one component), then one ``randn(n)`` per
+    component, in component order.
+    """
+
+    def __init__(self, means, stds, weights=None, name: str = "1-D gaussian mixture"):
+        means = torch.as_tensor(means, dtype=torch.float64).reshape(-1)
+        k = means.shape[0]
+        stds = torch.as_tensor(stds, dtype=torch.float64).reshape(-1)
+        if stds.numel() == 1:
+            stds = stds.expand(k).clone()
+        check_tensor(stds, "stds", shape=(k,))
+        if k == 0 or not (stds > 0).all():
+            raise ValueError(f"means must be non-empty and stds all positive, got {means.tolist()} and {stds.tolist()}")
+        weights = torch.full((k,), 1.0 / k, dtype=torch.float64) if weights is None else torch.as_tensor(
+            weights, dtype=torch.float64).reshape(-1)
+        check_tensor(weights, "weights", shape=(k,))
+        if (weights < 0).any() or abs(float(weights.sum()) - 1.0) > 1e-9:
+            raise ValueError(f"weights must be non-negative and sum to 1, got {weights.tolist()}")
+        self.means, self.stds, self.weights, self.name = means, stds, weights, name
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log p(x) = \operatorname{logsumexp}_k (\log w_k + \log N(x; m_k, s_k^2))`, elementwise."""
+        check_tensor(x, "x", floating=True)
+        terms = [log_normal(x, float(m), float(s)) + math.log(float(w))
+                 for m, s, w in zip(self.means, self.stds, self.weights)]
+        return terms[0] if len(terms) == 1 else torch.logsumexp(torch.stack(terms), dim=0)
+
+    def log_likelihood(self, x: torch.Tensor) -> LogLikelihood:
+        """``log_prob`` of points ``(N, 1)``, labelled exact."""
+        check_tensor(x, "x", shape=(None, 1), floating=True)
+        return LogLikelihood(self.log_prob(x)[:, 0], EXACT)
+
+    def sample(self, n: int, generator: torch.Generator | int | None = None, *, seed: int | None = None
+               ) -> torch.Tensor:
+        r"""``n`` draws ``(n, 1)`` float32: component :math:`k \sim w`, then :math:`x = m_k + s_k \varepsilon`."""
+        check_positive_int(n, "n")
+        gen = as_generator(generator, seed)
+        k = self.means.shape[0]
+        if k == 1:
+            which = torch.zeros(n, dtype=torch.long)
+        else:
+            u = torch.rand(n, generator=gen)
+            which = (u[:, None] >= torch.cumsum(self.weights, 0)[:-1].float()).sum(1)  # k with F_{k-1} <= u < F_k
+        eps = torch.stack([torch.randn(n, generator=gen) for _ in range(k)])  # (K, n), one draw per component
+        means, stds = self.means.float()[which], self.stds.float()[which]
+        return (means + stds * eps[which, torch.arange(n)])[:, None]
+
+    def __repr__(self) -> str:
+        return f"GaussianMixture1D(means={self.means.tolist()}, stds={self.stds.tolist()})"
+
+
+def two_gaussians_1d() -> GaussianMixture1D:
+    """The 1-D data of the GAN notebooks: :math:`\tfrac12 N(-1, 0.5^2) + \tfrac12 N(1.5, 0.4^2)`."""
+    return GaussianMixture1D([-1.0, 1.5], [0.5, 0.4], name="two Gaussians on the line")
 
 
 _FACTORIES = {

@@ -1,18 +1,23 @@
-"""The one training loop of the course: ``fit(model, loss_fn, data, config)``.
+"""The one training loop of the course: every family trains through ``run_steps``.
 
-Every notebook trains through ``fit`` so that every run has the same guarantees:
+A family plugs in its **step** (``TrainingStep``): what one step computes and which optimisers it updates. The
+loop owns everything else, the same for every family:
 
-- **reproducible**: the minibatch order comes from a generator seeded with ``config.seed``, and the global RNGs
-  (Python, NumPy, torch) are seeded with it too, so noise drawn inside ``loss_fn`` (``torch.randn_like``) repeats.
-  Two fits of identically initialised models with the same seed give identical histories (on the CPU).
-- **loud about divergence**: a NaN or infinite loss (or logged value) stops the run at once with
-  ``TrainingDiverged``, saying which step, which value, and what to try.
+- **reproducible**: ``start_run(seed)`` seeds Python, NumPy and torch and returns the generator that orders the
+  minibatches, so noise drawn inside a loss (``torch.randn_like``) repeats; two runs of identically initialised
+  models with the same seed give identical histories (on the CPU).
+- **loud about divergence**: every update goes through ``StepContext.update``, which stops the run with
+  ``TrainingDiverged`` before touching the parameters when a loss (or a logged value) is NaN or infinite, saying
+  which step, which value, and what to try (the step's own ``advice``).
+- **watchable**: one progress bar with the running loss; ``FitResult`` holds the history and every logged value.
 - **checkpointed safely**: ``save_checkpoint`` writes atomically (a crash mid-write keeps the old file) and
-  ``load_checkpoint`` reads with ``weights_only=True``.
+  ``load_checkpoint`` reads with ``weights_only=True``; a step with several networks saves them all by name.
 
+``fit(model, loss_fn, data, config)`` is the common case, one model and one optimiser (``GradientStep``):
 ``loss_fn(model, batch)`` returns a scalar tensor, or a dict with the scalar under ``"loss"`` and any other
 scalars to log (e.g. ``{"loss": nll + kl, "nll": nll, "kl": kl}``). The model does not know about the loss; the
-loss does not know about the optimiser.
+loss does not know about the optimiser. Adversarial training (``gan.train_gan``: several critic updates per
+generator update) is a step with two optimisers on the same loop.
 """
 from __future__ import annotations
 
@@ -21,19 +26,27 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 import torch
 from torch import nn
 
-from .checks import check_choice, check_nonnegative_int, check_positive_float, check_positive_int
+from .checks import (check_callable, check_choice, check_nonnegative_float, check_nonnegative_int,
+                     check_positive_float, check_positive_int)
 from .io import load_torch, save_torch
-from .runtime import pick_device, progress, seed_everything
+from .runtime import pick_device, seed_everything
+from .runtime import progress as progress_bar
 
 __all__ = [
     "TrainConfig",
     "FitResult",
     "TrainingDiverged",
+    "TrainingStep",
+    "StepContext",
+    "start_run",
+    "batch_source",
+    "run_steps",
+    "GradientStep",
     "fit",
     "save_checkpoint",
     "load_checkpoint",
@@ -77,10 +90,7 @@ class TrainConfig:
         check_positive_int(self.batch_size, "batch_size")
         check_positive_float(self.lr, "lr")
         check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)):
-            raise TypeError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"weight_decay must be a non-negative finite number, got {self.weight_decay}")
+        check_nonnegative_float(self.weight_decay, "weight_decay")
         if self.grad_clip is not None:
             check_positive_float(self.grad_clip, "grad_clip")
         check_nonnegative_int(self.seed, "seed")
@@ -205,20 +215,188 @@ def _as_float(value: object, name: str) -> float:
                     f"got {type(value).__name__}")
 
 
-def _divergence_message(step: int, steps: int, name: str, value: float, lr: float, grad_clip: float | None,
-                        history: list[float]) -> str:
+def _divergence_message(what: str, step: int, steps: int, name: str, value: float, history: list[float],
+                        advice: Sequence[str]) -> str:
     last = f" (last finite loss {history[-1]:.4g} at step {step - 1})" if history else ""
-    clip = (f"set grad_clip (e.g. grad_clip=1.0) to cap the gradient norm" if grad_clip is None
-            else f"lower grad_clip (currently {grad_clip:g})")
-    return (f"training diverged at step {step} of {steps}: {name} is {value}{last}. Things to try: "
-            f"lower the learning rate (currently lr={lr:g}; try lr={lr / 10:g}); {clip}; "
-            f"check the data scale/normalisation (inputs of order 1, e.g. standardised to zero mean and unit "
-            f"variance) and that the loss cannot take log(0) or divide by zero.")
+    return f"{what} diverged at step {step} of {steps}: {name} is {value}{last}. Things to try: {'; '.join(advice)}."
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The loop
+# The loop, and the one way a step updates parameters
 # --------------------------------------------------------------------------------------------------------------
+class TrainingStep(Protocol):
+    """What a family plugs into the loop: one training step, with its own networks and optimisers.
+
+    ``modules`` (name -> network) are put in train mode for the run (their modes restored after) and saved in
+    checkpoints with ``optimizers`` (name -> optimiser), whose learning rates the loop schedules. Calling the step
+    with the loop's ``StepContext`` and ``next_batch`` (a callable returning the next minibatch) does the step's
+    forward passes and calls ``ctx.update(loss, optimizer, ...)`` once per parameter update (a GAN: ``d_steps``
+    critic updates, then one generator update); it returns the scalars to record, the main one under ``"loss"``.
+    ``advice()`` lists what to try when the run diverges (the learning rates it uses, say).
+    """
+
+    modules: Mapping[str, nn.Module]
+    optimizers: Mapping[str, torch.optim.Optimizer]
+
+    def __call__(self, ctx: "StepContext", next_batch: Callable[[], Any]) -> Mapping[str, float]: ...
+
+    def advice(self) -> list[str]: ...
+
+
+@dataclass
+class StepContext:
+    """The loop's state as a step sees it: the 1-based ``step`` of ``steps``, the losses so far, and ``update``."""
+
+    step: int
+    steps: int
+    history: list[float]
+    what: str
+    advice: Callable[[], list[str]]
+
+    def check(self, name: str, value: float, *, key: str | None = None) -> float:
+        """Raise ``TrainingDiverged`` if ``value`` is NaN or infinite (``name`` as said in the message, ``key`` as
+        recorded on the error; default ``name``)."""
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                _divergence_message(self.what, self.step, self.steps, name, value, self.history, self.advice()),
+                step=self.step, name=key or name, value=value, history=list(self.history))
+        return value
+
+    def update(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer, *, name: str = "the loss",
+               key: str = "loss", logged: Mapping[str, float] | None = None,
+               params: Sequence[torch.Tensor] | None = None, grad_clip: float | None = None) -> float:
+        """Descend ``loss`` with ``optimizer`` after checking that it (and every ``logged`` value) is finite:
+        ``zero_grad``, ``backward``, optional global-norm clipping of ``params`` to ``grad_clip``, ``step``.
+        Returns the loss as a float. Nothing is changed when a value is not finite."""
+        value = self.check(name, float(loss.detach()), key=key)
+        for logged_name, logged_value in (logged or {}).items():
+            self.check(f"the logged value {logged_name!r}", logged_value, key=logged_name)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip is not None:
+            nn.utils.clip_grad_norm_(params if params is not None else
+                                     [p for group in optimizer.param_groups for p in group["params"]], grad_clip)
+        optimizer.step()
+        return value
+
+
+def start_run(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch with ``seed`` and return the seeded CPU generator that orders the run's
+    minibatches: the first thing every training run does, so two runs with one seed repeat exactly."""
+    seed_everything(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def batch_source(data: object, batch_size: int, generator: torch.Generator,
+                 first: Any = None) -> Callable[[], Any]:
+    """``next_batch()`` for the loop: minibatches of a tensor ``(N, ...)`` or of a tuple of tensors sharing ``N``
+    (reshuffled each epoch), or ``data(batch_size, generator)`` for a callable sampler. ``first``, when given,
+    is returned by the first call (a batch already drawn from the same stream, e.g. to size the networks)."""
+    sample = _make_sampler(data, batch_size, generator)
+    if first is None:
+        return sample
+    pending = [first]
+    return lambda: pending.pop() if pending else sample()
+
+
+def run_steps(step_fn: TrainingStep, next_batch: Callable[[], Any], steps: int, *, what: str = "training",
+              desc: str = "fit", lr_schedule: str = "constant", log_every: int = 10, progress: bool | None = None,
+              checkpoint_path: str | os.PathLike | None = None, checkpoint_every: int | None = None) -> FitResult:
+    """The one training loop: ``steps`` calls of ``step_fn``, each recorded; see ``TrainingStep``.
+
+    Owns what every run needs: the learning-rate schedule (``"cosine"``: every parameter group of every
+    optimiser annealed from its initial value to 0, ``lr_k = lr_0 (1 + cos(pi (k - 1) / steps)) / 2`` at step
+    ``k``), train mode for the step's modules (restored afterwards), the progress bar with the running loss, the
+    history and logs (``FitResult``), divergence errors (through ``StepContext``) and atomic checkpoints every
+    ``checkpoint_every`` steps and at the end. Seeding happens before, in ``start_run``, so that a family can
+    size its networks from a first batch of the same seeded stream.
+    """
+    check_positive_int(steps, "steps")
+    check_choice(lr_schedule, "lr_schedule", LR_SCHEDULES)
+    check_positive_int(log_every, "log_every")
+    if checkpoint_every is not None:
+        check_positive_int(checkpoint_every, "checkpoint_every")
+        if checkpoint_path is None:
+            raise ValueError("checkpoint_every was given without checkpoint_path; pass checkpoint_path=...")
+    modules, optimizers = dict(step_fn.modules), dict(step_fn.optimizers)
+    base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in optimizers.items()}
+    history: list[float] = []
+    logs: dict[str, list[float]] = {}
+    was_training = {name: module.training for name, module in modules.items()}
+    for module in modules.values():
+        module.train()
+    steps_iter = progress_bar(range(1, steps + 1), total=steps, desc=desc, enabled=progress)
+    bar = steps_iter if hasattr(steps_iter, "set_postfix") else None  # a tqdm bar, or a plain range
+    start = time.perf_counter()
+    try:
+        for step in steps_iter:
+            if lr_schedule == "cosine":
+                factor = 0.5 * (1.0 + math.cos(math.pi * (step - 1) / steps))  # 1 at step 1, -> 0 at the end
+                for name, opt in optimizers.items():
+                    for group, base in zip(opt.param_groups, base_lrs[name]):
+                        group["lr"] = base * factor
+            ctx = StepContext(step, steps, history, what, step_fn.advice)
+            record = step_fn(ctx, next_batch)
+            if "loss" not in record:
+                raise ValueError(f"the training step must return a dict with the key 'loss', got keys {sorted(record)}")
+            history.append(float(record["loss"]))
+            for name, value in record.items():
+                if name != "loss":
+                    logs.setdefault(name, []).append(float(value))
+            if bar is not None and (step % log_every == 0 or step == steps):
+                recent = history[-log_every:]
+                bar.set_postfix(loss=f"{sum(recent) / len(recent):.4f}", refresh=False)
+            if checkpoint_path is not None and checkpoint_every is not None and step % checkpoint_every == 0:
+                _save_run(checkpoint_path, modules, optimizers, step, history)
+    finally:
+        close = getattr(steps_iter, "close", None)
+        if close is not None:
+            close()
+        for name, module in modules.items():
+            module.train(was_training[name])
+    seconds = time.perf_counter() - start
+    if checkpoint_path is not None:
+        _save_run(checkpoint_path, modules, optimizers, steps, history)
+    return FitResult(history=history, steps=steps, seconds=seconds, final_loss=_final_loss(history), logs=logs)
+
+
+def _save_run(path: str | os.PathLike, modules: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+              step: int, history: list[float]) -> None:
+    if set(modules) == {"model"} and set(optimizers) <= {"optimizer"}:  # fit's plain format
+        save_checkpoint(path, modules["model"], optimizers.get("optimizer"), step=step, extra={"history": history})
+    else:
+        save_checkpoint(path, modules, optimizers or None, step=step, extra={"history": history})
+
+
+# --------------------------------------------------------------------------------------------------------------
+# fit: one model, one loss, one optimiser
+# --------------------------------------------------------------------------------------------------------------
+class GradientStep:
+    """The step of ``fit``: one minibatch, ``loss_fn(model, batch)``, one optimiser update."""
+
+    def __init__(self, model: nn.Module, loss_fn: Callable[[nn.Module, Any], LossOutput],
+                 optimizer: torch.optim.Optimizer, device: torch.device, grad_clip: float | None) -> None:
+        self.model, self.loss_fn, self.optimizer, self.device, self.grad_clip = model, loss_fn, optimizer, device, grad_clip
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.modules = {"model": model}
+        self.optimizers = {"optimizer": optimizer}
+
+    def __call__(self, ctx: StepContext, next_batch: Callable[[], Any]) -> dict[str, float]:
+        batch = _to_device(next_batch(), self.device)
+        loss, extra = _split_loss(self.loss_fn(self.model, batch))
+        extra_values = {name: _as_float(v, name) for name, v in extra.items()}
+        value = ctx.update(loss, self.optimizer, logged=extra_values, params=self.params, grad_clip=self.grad_clip)
+        return {"loss": value, **extra_values}
+
+    def advice(self) -> list[str]:
+        lr = self.optimizer.param_groups[0]["lr"]
+        clip = ("set grad_clip (e.g. grad_clip=1.0) to cap the gradient norm" if self.grad_clip is None
+                else f"lower grad_clip (currently {self.grad_clip:g})")
+        return [f"lower the learning rate (currently lr={lr:g}; try lr={lr / 10:g})", clip,
+                "check the data scale/normalisation (inputs of order 1, e.g. standardised to zero mean and unit "
+                "variance) and that the loss cannot take log(0) or divide by zero"]
+
+
 def fit(
     model: nn.Module,
     loss_fn: Callable[[nn.Module, Any], LossOutput],
@@ -241,12 +419,12 @@ def fit(
     given) and at the end.
 
     The model is moved to ``pick_device(config.device)``; its train/eval mode is restored afterwards.
-    Raises ``TrainingDiverged`` as soon as the loss or a logged value is NaN or infinite.
+    Raises ``TrainingDiverged`` as soon as the loss or a logged value is NaN or infinite. A thin wrapper: the
+    loop is ``run_steps`` with a ``GradientStep``.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable as loss_fn(model, batch), got {type(loss_fn).__name__}")
+    check_callable(loss_fn, "loss_fn", "loss_fn(model, batch)")
     known = [f.name for f in fields(TrainConfig)]
     unknown = sorted(set(overrides) - set(known))
     if unknown:
@@ -265,9 +443,7 @@ def fit(
             raise ValueError("checkpoint_every was given without checkpoint_path; pass checkpoint_path=...")
 
     device = pick_device(config.device)
-    seed_everything(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
-    sample = _make_sampler(data, config.batch_size, generator)
+    next_batch = batch_source(data, config.batch_size, start_run(config.seed))
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
@@ -276,61 +452,9 @@ def fit(
         optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     elif not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
-    history: list[float] = []
-    logs: dict[str, list[float]] = {}
-    was_training = model.training
-    model.train()
-    steps_iter = progress(range(1, config.steps + 1), total=config.steps, desc="fit", enabled=config.progress)
-    bar = steps_iter if hasattr(steps_iter, "set_postfix") else None  # a tqdm bar, or a plain range
-    start = time.perf_counter()
-    try:
-        for step in steps_iter:
-            if config.lr_schedule == "cosine":
-                factor = 0.5 * (1.0 + math.cos(math.pi * (step - 1) / config.steps))  # 1 at step 1, -> 0 at the end
-                for group, base in zip(optimizer.param_groups, base_lrs):
-                    group["lr"] = base * factor
-            batch = _to_device(sample(), device)
-            loss, extra = _split_loss(loss_fn(model, batch))
-            value = float(loss.detach())
-            current_lr = optimizer.param_groups[0]["lr"]
-            if not math.isfinite(value):
-                raise TrainingDiverged(
-                    _divergence_message(step, config.steps, "the loss", value, current_lr, config.grad_clip, history),
-                    step=step, name="loss", value=value, history=list(history))
-            extra_values = {name: _as_float(v, name) for name, v in extra.items()}
-            for name, v in extra_values.items():
-                if not math.isfinite(v):
-                    raise TrainingDiverged(
-                        _divergence_message(step, config.steps, f"the logged value {name!r}", v, current_lr,
-                                            config.grad_clip, history),
-                        step=step, name=name, value=v, history=list(history))
-
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if config.grad_clip is not None:
-                nn.utils.clip_grad_norm_(params, config.grad_clip)
-            optimizer.step()
-
-            history.append(value)
-            for name, v in extra_values.items():
-                logs.setdefault(name, []).append(v)
-            if bar is not None and (step % config.log_every == 0 or step == config.steps):
-                recent = history[-config.log_every:]
-                bar.set_postfix(loss=f"{sum(recent) / len(recent):.4f}", refresh=False)
-            if checkpoint_path is not None and checkpoint_every is not None and step % checkpoint_every == 0:
-                save_checkpoint(checkpoint_path, model, optimizer, step=step, extra={"history": history})
-    finally:
-        close = getattr(steps_iter, "close", None)
-        if close is not None:
-            close()
-        model.train(was_training)
-    seconds = time.perf_counter() - start
-    if checkpoint_path is not None:
-        save_checkpoint(checkpoint_path, model, optimizer, step=config.steps, extra={"history": history})
-    return FitResult(history=history, steps=config.steps, seconds=seconds, final_loss=_final_loss(history),
-                     logs=logs)
+    step_fn = GradientStep(model, loss_fn, optimizer, device, config.grad_clip)
+    return run_steps(step_fn, next_batch, config.steps, lr_schedule=config.lr_schedule, log_every=config.log_every,
+                     progress=config.progress, checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -357,43 +481,64 @@ def _check_plain(value: object, where: str) -> None:
                     f"and lists/dicts of those (so they load with weights_only=True)")
 
 
-def save_checkpoint(path: str | os.PathLike, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
+Modules = Union[nn.Module, Mapping[str, nn.Module]]
+Optimizers = Union[torch.optim.Optimizer, Mapping[str, torch.optim.Optimizer], None]
+
+
+def _state_dicts(objects: object, kind: type, what: str) -> dict[str, Any]:
+    """One state dict, or a dict of them for a mapping name -> object."""
+    if isinstance(objects, kind):
+        return objects.state_dict()
+    if isinstance(objects, Mapping) and objects and all(isinstance(v, kind) for v in objects.values()):
+        return {str(name): obj.state_dict() for name, obj in objects.items()}
+    raise TypeError(f"{what} must be a {kind.__module__}.{kind.__qualname__} or a non-empty dict of them, "
+                    f"got {type(objects).__name__}")
+
+
+def save_checkpoint(path: str | os.PathLike, model: Modules, optimizer: Optimizers = None,
                     step: int = 0, extra: Mapping[str, Any] | None = None) -> None:
     """Save ``{"model": state_dict, "optimizer": state_dict or None, "step": step, "extra": extra}`` atomically.
 
-    The file is written to a temporary file and renamed over ``path``: a crash mid-write leaves any previous
-    checkpoint intact. ``extra`` may hold numbers, strings, tensors and lists/dicts of those.
+    ``model`` (and ``optimizer``) may also be a dict name -> network (optimiser), e.g. a GAN's generator and
+    discriminator; their state dicts are then stored by name. The file is written to a temporary file and
+    renamed over ``path``: a crash mid-write leaves any previous checkpoint intact. ``extra`` may hold numbers,
+    strings, tensors and lists/dicts of those.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {type(optimizer).__name__}")
+    model_state = _state_dicts(model, nn.Module, "model")
+    optimizer_state = None if optimizer is None else _state_dicts(optimizer, torch.optim.Optimizer, "optimizer")
     check_nonnegative_int(step, "step")
     extra = dict(extra) if extra is not None else {}
     _check_plain(extra, "extra")
-    state = {
-        "model": model.state_dict(),
-        "optimizer": None if optimizer is None else optimizer.state_dict(),
-        "step": step,
-        "extra": extra,
-    }
+    state = {"model": model_state, "optimizer": optimizer_state, "step": step, "extra": extra}
     save_torch(state, path)
 
 
-def load_checkpoint(path: str | os.PathLike, model: nn.Module,
-                    optimizer: torch.optim.Optimizer | None = None) -> dict[str, Any]:
+def _load_into(objects: object, state: Any, kind: type, path: str | os.PathLike) -> None:
+    if isinstance(objects, kind):
+        objects.load_state_dict(state)
+        return
+    _state_dicts(objects, kind, "model" if kind is nn.Module else "optimizer")  # the same argument checks
+    missing = sorted(set(objects) - set(state or {}))
+    if missing:
+        raise ValueError(f"the checkpoint {str(path)!r} has no state for {missing}; it holds {sorted(state or {})}")
+    for name, obj in objects.items():
+        obj.load_state_dict(state[name])
+
+
+def load_checkpoint(path: str | os.PathLike, model: Modules, optimizer: Optimizers = None) -> dict[str, Any]:
     """Restore ``model`` (and ``optimizer``) from ``save_checkpoint``'s file; return ``{"step": ..., "extra": ...}``.
 
-    Loads with ``weights_only=True``. Tensors are loaded onto the CPU and copied into the model's own device.
+    Pass the same structure that was saved (one network, or a dict of them by name). Loads with
+    ``weights_only=True``. Tensors are loaded onto the CPU and copied into the model's own device.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(model, (nn.Module, Mapping)):
+        raise TypeError(f"model must be a torch.nn.Module or a dict of them, got {type(model).__name__}")
     state = load_torch(path)
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"path {str(path)!r} is not a checkpoint written by save_checkpoint (no 'model' entry)")
-    model.load_state_dict(state["model"])
+    _load_into(model, state["model"], nn.Module, path)
     if optimizer is not None:
         if state.get("optimizer") is None:
             raise ValueError(f"an optimizer was given but the checkpoint {str(path)!r} holds no optimizer state")
-        optimizer.load_state_dict(state["optimizer"])
+        _load_into(optimizer, state["optimizer"], torch.optim.Optimizer, path)
     return {"step": state.get("step", 0), "extra": state.get("extra", {})}

@@ -44,8 +44,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_positive_float, check_positive_int, check_tensor
+from .checks import (check_nonnegative_float, check_positive_float, check_positive_int, check_same_shape,
+                     check_tensor, check_unit_interval)
+from .gaussians import check_covariance, kl_standard_normal_terms, log_normal_cholesky
+from .gaussians import kl_diag as gaussian_kl_diag
+from .gaussians import kl_standard_normal as gaussian_kl
+from .gaussians import kl_full as gaussian_kl_full
+from .metrics import image_sharpness  # noqa: F401  (moved to metrics; the old name stays importable)
 from .nets import MLP
+from .protocol import LOWER_BOUND, EXACT, LogLikelihood
 
 __all__ = [
     "LOG_VAR_MIN",
@@ -78,32 +85,11 @@ __all__ = [
 LOG_VAR_MIN = -12.0
 LOG_VAR_MAX = 8.0
 
-_LOG_2PI = math.log(2 * math.pi)
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Validation helpers (the checks module has no non-negative float; these follow its message style)
+# Validation helpers
 # --------------------------------------------------------------------------------------------------------------
-def _check_nonnegative_float(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a non-negative number, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a non-negative finite number, got {value}")
-    return float(value)
-
-
-def _check_same_shape(x: torch.Tensor, name: str, like: torch.Tensor, like_name: str) -> None:
-    if x.shape != like.shape:
-        raise ValueError(f"{name} must have the same shape as {like_name} {tuple(like.shape)}, "
-                         f"got {tuple(x.shape)}")
-
-
-def _check_unit_interval(x: torch.Tensor, name: str) -> None:
-    if x.numel() and (bool((x < 0).any()) or bool((x > 1).any()) or bool(torch.isnan(x).any())):
-        raise ValueError(f"{name} must hold values in [0, 1] (binary pixels or probabilities), "
-                         f"got values in [{float(x.min()):g}, {float(x.max()):g}]")
-
-
 def _batch_of_vectors(x: object, name: str, dim: int | None = None) -> torch.Tensor:
     """A floating ``(B, dim)`` tensor (any ``dim`` when ``None``)."""
     return check_tensor(x, name, shape=(None, dim), floating=True)
@@ -122,54 +108,14 @@ def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | 
     """
     _batch_of_vectors(mu, "mu")
     check_tensor(log_var, "log_var", floating=True)
-    _check_same_shape(log_var, "log_var", mu, "mu")
+    check_same_shape(log_var, "log_var", mu, "mu")
     if eps is None:
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     else:
         check_tensor(eps, "eps", floating=True)
-        _check_same_shape(eps, "eps", mu, "mu")
+        check_same_shape(eps, "eps", mu, "mu")
     sigma = torch.exp(0.5 * log_var)  # sigma = exp(log_var / 2)
     return mu + sigma * eps  # z = mu + sigma * eps
-
-
-def _kl_terms_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    # KL(N(mu, s^2) || N(0, 1)) per coordinate = 1/2 (mu^2 + s^2 - 1 - log s^2)
-    return 0.5 * (mu.pow(2) + torch.exp(log_var) - 1.0 - log_var)
-
-
-def gaussian_kl(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    r""":math:`KL(N(\mu, \operatorname{diag}\sigma^2) \,\|\, N(0, I))
-    = \tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`.
-
-    ``mu``, ``log_var``: ``(B, L)``; returns ``(B,)``.
-    """
-    _batch_of_vectors(mu, "mu")
-    check_tensor(log_var, "log_var", floating=True)
-    _check_same_shape(log_var, "log_var", mu, "mu")
-    return _kl_terms_to_standard_normal(mu, log_var).sum(dim=-1)
-
-
-def gaussian_kl_diag(mu_q: torch.Tensor, log_var_q: torch.Tensor, mu_p: torch.Tensor,
-                     log_var_p: torch.Tensor) -> torch.Tensor:
-    r""":math:`KL(N(\mu_q, \operatorname{diag}\sigma_q^2) \,\|\, N(\mu_p, \operatorname{diag}\sigma_p^2))
-    = \tfrac12 \sum_j \big(\log\sigma_{p,j}^2 - \log\sigma_{q,j}^2
-    + (\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2) / \sigma_{p,j}^2 - 1\big)`.
-
-    ``mu_q``, ``log_var_q``: ``(B, L)``; ``mu_p``, ``log_var_p``: ``(B, L)`` or ``(L,)`` (one prior for the
-    whole batch). Returns ``(B,)``.
-    """
-    _batch_of_vectors(mu_q, "mu_q")
-    check_tensor(log_var_q, "log_var_q", floating=True)
-    _check_same_shape(log_var_q, "log_var_q", mu_q, "mu_q")
-    latent = mu_q.shape[1]
-    for value, name in ((mu_p, "mu_p"), (log_var_p, "log_var_p")):
-        check_tensor(value, name, floating=True)
-        if value.shape not in (mu_q.shape, (latent,)):
-            raise ValueError(f"{name} must have shape {tuple(mu_q.shape)} or ({latent},) to match mu_q, "
-                             f"got {tuple(value.shape)}")
-    var_ratio = torch.exp(log_var_q - log_var_p)  # sigma_q^2 / sigma_p^2
-    mean_term = (mu_q - mu_p).pow(2) * torch.exp(-log_var_p)  # (mu_q - mu_p)^2 / sigma_p^2
-    return 0.5 * (log_var_p - log_var_q + var_ratio + mean_term - 1.0).sum(dim=-1)
 
 
 def kl_per_dimension(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
@@ -180,8 +126,8 @@ def kl_per_dimension(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     """
     _batch_of_vectors(mu, "mu")
     check_tensor(log_var, "log_var", floating=True)
-    _check_same_shape(log_var, "log_var", mu, "mu")
-    return _kl_terms_to_standard_normal(mu, log_var).mean(dim=0)
+    check_same_shape(log_var, "log_var", mu, "mu")
+    return kl_standard_normal_terms(mu, log_var).mean(dim=0)
 
 
 def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -194,15 +140,10 @@ def bernoulli_log_likelihood(logits: torch.Tensor, x: torch.Tensor) -> torch.Ten
     """
     check_tensor(logits, "logits", min_ndim=2, floating=True)
     check_tensor(x, "x", floating=True)
-    _check_same_shape(x, "x", logits, "logits")
-    _check_unit_interval(x, "x")
+    check_same_shape(x, "x", logits, "logits")
+    check_unit_interval(x, "x")
     log_px = -F.binary_cross_entropy_with_logits(logits, x.to(logits.dtype), reduction="none")
     return log_px.flatten(start_dim=1).sum(dim=1)
-
-
-def _log_standard_normal(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) summed over the last dim."""
-    return -0.5 * (z.pow(2) + _LOG_2PI).sum(dim=-1)  # log p(z) = -1/2 sum_j (z_j^2 + log 2 pi)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -258,7 +199,7 @@ class VAE(nn.Module):
 
         :math:`\mathcal{L}_\beta(x) = \log p(x \mid z) - \beta\, KL(q(z \mid x) \,\|\, p(z))`. ``x``: ``(B, D)``.
         """
-        beta = _check_nonnegative_float(beta, "beta")
+        beta = check_nonnegative_float(beta, "beta")
         mu, log_var = self.encode(x)
         z = reparameterize(mu, log_var, generator=generator)  # z = mu + sigma * eps
         reconstruction = bernoulli_log_likelihood(self.decode(z), x)  # log p(x | z)
@@ -301,7 +242,8 @@ class VAE(nn.Module):
         return total - math.log(k)  # log (1/k) sum_j w_j
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_means_and_images(self, n: int, generator: torch.Generator | None = None
+                                ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""``n`` draws from the model: :math:`z \sim N(0, I)`, pixel probabilities
         :math:`\operatorname{sigmoid}(l(z))` ``(n, D)`` (the decoder means, what one usually plots) and binary
         images :math:`x \sim \mathrm{Bernoulli}` ``(n, D)``. No gradients."""
@@ -311,6 +253,18 @@ class VAE(nn.Module):
         probs = torch.sigmoid(self.decode(z))
         binary = torch.bernoulli(probs, generator=generator)
         return probs, binary
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` binary images ``(n, D)`` from the model (``curriculum.protocol``): the second half of
+        ``sample_means_and_images`` from the same generator draws."""
+        return self.sample_means_and_images(n, generator)[1]
+
+    @torch.no_grad()
+    def log_likelihood(self, x: torch.Tensor, k: int = 1000, generator: torch.Generator | None = None
+                       ) -> LogLikelihood:
+        r"""The IWAE bound with ``k`` importance samples per image (``curriculum.protocol``): a lower bound on
+        :math:`\log p(x)` in expectation, the tighter the larger ``k``. ``x``: ``(N, D)``."""
+        return LogLikelihood(self.iwae(x, k, generator=generator), LOWER_BOUND)
 
 
 def _batch_data(batch: object) -> torch.Tensor:
@@ -341,8 +295,8 @@ def vae_loss(beta: float = 1.0, free_bits: float = 0.0) -> Callable[[nn.Module, 
     ``kl`` (the true mean KL, :math:`\sum_j KL_j`); ``kl_term`` (:math:`\sum_j \max(\lambda, KL_j)`, what the
     loss charges; equal to ``kl`` when ``free_bits = 0``).
     """
-    beta = _check_nonnegative_float(beta, "beta")
-    free_bits = _check_nonnegative_float(free_bits, "free_bits")
+    beta = check_nonnegative_float(beta, "beta")
+    free_bits = check_nonnegative_float(free_bits, "free_bits")
 
     def loss_fn(model: nn.Module, batch: object) -> dict[str, torch.Tensor]:
         x = _batch_data(batch)
@@ -384,7 +338,7 @@ def active_units(model: nn.Module, x: torch.Tensor, threshold: float = 0.01) -> 
     check_tensor(x, "x", ndim=2, floating=True)
     if x.shape[0] < 2:
         raise ValueError(f"x must hold at least 2 examples to measure a variance, got shape {tuple(x.shape)}")
-    threshold = _check_nonnegative_float(threshold, "threshold")
+    threshold = check_nonnegative_float(threshold, "threshold")
     mu, _ = model.encode(x)
     variances = mu.var(dim=0, correction=0)  # A_u = Var_x(mu_u(x))
     return ActiveUnits(count=int((variances > threshold).sum()), variances=variances)
@@ -406,8 +360,8 @@ def log_likelihood_factorised_baseline(train_x: torch.Tensor, test_x: torch.Tens
     if train_x.shape[0] == 0 or test_x.shape[0] == 0:
         raise ValueError(f"train_x and test_x must be non-empty, got shapes {tuple(train_x.shape)} and "
                          f"{tuple(test_x.shape)}")
-    _check_unit_interval(train_x, "train_x")
-    _check_unit_interval(test_x, "test_x")
+    check_unit_interval(train_x, "train_x")
+    check_unit_interval(test_x, "test_x")
     train, test = train_x.to(torch.float64), test_x.to(torch.float64)
     p = (train.sum(dim=0) + 1.0) / (train.shape[0] + 2.0)  # p_i = (count_i + 1) / (N + 2)
     log_lik = test @ torch.log(p) + (1.0 - test) @ torch.log1p(-p)  # sum_i x log p + (1 - x) log(1 - p)
@@ -441,7 +395,7 @@ def gradient_samples(f: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tensor
         raise TypeError(f"f must be a callable mapping z (n, D) to values (n,), got {type(f).__name__}")
     check_tensor(mu, "mu", ndim=1, floating=True)
     check_tensor(log_var, "log_var", floating=True)
-    _check_same_shape(log_var, "log_var", mu, "mu")
+    check_same_shape(log_var, "log_var", mu, "mu")
     check_positive_int(n, "n")
     mu, log_var = mu.detach(), log_var.detach()
     sigma = torch.exp(0.5 * log_var)
@@ -464,49 +418,6 @@ def gradient_samples(f: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tensor
 # --------------------------------------------------------------------------------------------------------------
 # A linear-Gaussian latent variable model: every term of (1) in closed form
 # --------------------------------------------------------------------------------------------------------------
-def _cholesky(cov: torch.Tensor, name: str) -> torch.Tensor:
-    scale = cov.abs().amax().clamp(min=1.0)
-    if not torch.allclose(cov, cov.mT, rtol=0.0, atol=1e-10 * float(scale)):
-        raise ValueError(f"{name} must be symmetric, got a matrix with max |{name} - {name}^T| = "
-                         f"{float((cov - cov.mT).abs().max()):.3g}")
-    chol, info = torch.linalg.cholesky_ex(cov)
-    if bool((info != 0).any()):
-        raise ValueError(f"{name} must be positive definite (its Cholesky factorisation failed)")
-    return chol
-
-
-def _check_covariance(cov: object, name: str, batch: int, k: int) -> torch.Tensor:
-    tensor = check_tensor(cov, name, floating=True)
-    if tensor.shape not in ((k, k), (batch, k, k)):
-        raise ValueError(f"{name} must have shape ({k}, {k}) or ({batch}, {k}, {k}), got {tuple(tensor.shape)}")
-    return tensor
-
-
-def _log_det_from_cholesky(chol: torch.Tensor) -> torch.Tensor:
-    return 2.0 * torch.log(torch.diagonal(chol, dim1=-2, dim2=-1)).sum(dim=-1)  # log|S| = 2 sum log diag L
-
-
-def gaussian_kl_full(m0: torch.Tensor, S0: torch.Tensor, m1: torch.Tensor, S1: torch.Tensor) -> torch.Tensor:
-    r""":math:`KL(N(m_0, S_0) \,\|\, N(m_1, S_1)) = \tfrac12 \big(\operatorname{tr}(S_1^{-1} S_0)
-    + (m_1 - m_0)^\top S_1^{-1} (m_1 - m_0) - k + \log|S_1| - \log|S_0|\big)`, full covariances.
-
-    ``m0``: ``(B, k)``; ``m1``: ``(B, k)`` or ``(k,)``; ``S0``, ``S1``: ``(k, k)`` or ``(B, k, k)``, symmetric
-    positive definite. Returns ``(B,)``. Computed through Cholesky factors: with :math:`S = L L^\top`,
-    :math:`\operatorname{tr}(S_1^{-1} S_0) = \|L_1^{-1} L_0\|_F^2`.
-    """
-    check_tensor(m0, "m0", ndim=2, floating=True)
-    batch, k = m0.shape
-    check_tensor(m1, "m1", floating=True)
-    if m1.shape not in ((batch, k), (k,)):
-        raise ValueError(f"m1 must have shape ({batch}, {k}) or ({k},) to match m0, got {tuple(m1.shape)}")
-    L0 = _cholesky(_check_covariance(S0, "S0", batch, k), "S0").expand(batch, k, k)
-    L1 = _cholesky(_check_covariance(S1, "S1", batch, k), "S1").expand(batch, k, k)
-    trace = torch.linalg.solve_triangular(L1, L0, upper=False).pow(2).sum(dim=(-2, -1))  # tr(S1^-1 S0)
-    delta = (m1 - m0).expand(batch, k).unsqueeze(-1)  # (B, k, 1)
-    maha = torch.linalg.solve_triangular(L1, delta, upper=False).pow(2).sum(dim=(-2, -1))  # d^T S1^-1 d
-    return 0.5 * (trace + maha - k + _log_det_from_cholesky(L1) - _log_det_from_cholesky(L0))
-
-
 class LinearGaussianLVM:
     r"""Probabilistic PCA / factor analysis with isotropic noise, in float64:
 
@@ -540,11 +451,8 @@ class LinearGaussianLVM:
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`\log p(x) = \log N(x; b, W W^\top + \sigma^2 I)`: ``(B, d) -> (B,)``."""
-        x = self._data(x)
         chol = torch.linalg.cholesky(self.marginal_cov())  # C = L L^T
-        solved = torch.linalg.solve_triangular(chol, (x - self.b).T, upper=False)  # L^-1 (x - b), (d, B)
-        maha = solved.pow(2).sum(dim=0)  # (x - b)^T C^-1 (x - b)
-        return -0.5 * (self.d * _LOG_2PI + _log_det_from_cholesky(chol) + maha)
+        return log_normal_cholesky(self._data(x), self.b, chol)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         r"""The exact posterior :math:`p(z \mid x)`: ``(mean (B, k), cov (k, k))`` (one covariance for all x)."""
@@ -558,7 +466,7 @@ class LinearGaussianLVM:
 
     def _q(self, x: torch.Tensor, q_mean: object, q_cov: object) -> tuple[torch.Tensor, torch.Tensor]:
         mean = check_tensor(q_mean, "q_mean", shape=(x.shape[0], self.k), floating=True)
-        cov = _check_covariance(q_cov, "q_cov", x.shape[0], self.k)
+        cov = check_covariance(q_cov, "q_cov", x.shape[0], self.k)
         return (mean.to(device=self.W.device, dtype=torch.float64),
                 cov.to(device=self.W.device, dtype=torch.float64))
 
@@ -588,6 +496,10 @@ class LinearGaussianLVM:
         post_mean, post_cov = self.posterior(x)
         return gaussian_kl_full(q_mean, q_cov, post_mean, post_cov)
 
+    def log_likelihood(self, x: torch.Tensor) -> LogLikelihood:
+        """``log_marginal`` labelled exact (``curriculum.protocol``)."""
+        return LogLikelihood(self.log_marginal(x), EXACT)
+
     def sample(self, n: int, generator: torch.Generator | None = None,
                return_latents: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         r"""``n`` draws :math:`x = W z + b + \sigma \varepsilon`, ``(n, d)`` float64; with
@@ -597,48 +509,3 @@ class LinearGaussianLVM:
         z = torch.randn((n, self.k), **opts)  # z ~ N(0, I_k)
         x = z @ self.W.T + self.b + self.sigma * torch.randn((n, self.d), **opts)  # x = W z + b + sigma eps
         return (z, x) if return_latents else x
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Blur measure for samples
-# --------------------------------------------------------------------------------------------------------------
-def image_sharpness(images: torch.Tensor, side: int | None = None) -> torch.Tensor:
-    r"""Mean squared difference between horizontally and vertically adjacent pixels of each image:
-
-    .. math:: s = \frac{\sum_{r,c} (x_{r,c+1} - x_{r,c})^2 + \sum_{r,c} (x_{r+1,c} - x_{r,c})^2}
-                        {\#\text{horizontal pairs} + \#\text{vertical pairs}}
-
-    (averaged over channels too). Higher is sharper; a blur lowers it, a constant image has 0. VAE samples
-    drawn as decoder means are blurry: compare their sharpness with the data's.
-
-    ``images``: ``(N, H, W)``, ``(N, C, H, W)``, or flattened ``(N, side * side)`` (``side=None`` infers the
-    square side). Returns ``(N,)``.
-    """
-    check_tensor(images, "images", floating=True)
-    if images.ndim == 2:
-        n, dim = images.shape
-        if side is None:
-            side = math.isqrt(dim)
-            if side * side != dim:
-                raise ValueError(f"images of shape (N, D) need D to be a perfect square (or pass side), "
-                                 f"got D = {dim}")
-        else:
-            check_positive_int(side, "side")
-            if side * side != dim:
-                raise ValueError(f"side must satisfy side * side = D = {dim} for images of shape "
-                                 f"{tuple(images.shape)}, got side = {side}")
-        images = images.reshape(n, 1, side, side)
-    elif images.ndim in (3, 4):
-        if side is not None:
-            raise ValueError(f"side is only used for flattened images of shape (N, D), got images of shape "
-                             f"{tuple(images.shape)} and side = {side}")
-        if images.ndim == 3:
-            images = images.unsqueeze(1)  # (N, H, W) -> (N, 1, H, W)
-    else:
-        raise ValueError(f"images must have shape (N, D), (N, H, W) or (N, C, H, W), got {tuple(images.shape)}")
-    height, width = images.shape[-2:]
-    if height < 2 or width < 2:
-        raise ValueError(f"images must be at least 2x2 pixels, got {height}x{width}")
-    horizontal = (images[..., :, 1:] - images[..., :, :-1]).pow(2).flatten(1)  # (x_{r,c+1} - x_{r,c})^2
-    vertical = (images[..., 1:, :] - images[..., :-1, :]).pow(2).flatten(1)  # (x_{r+1,c} - x_{r,c})^2
-    return torch.cat([horizontal, vertical], dim=1).mean(dim=1)

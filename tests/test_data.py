@@ -1,6 +1,7 @@
 """The digits split and the opt-in MNIST loader (tested on a tiny fixture in MNIST's own IDX format)."""
 import gzip
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,3 +102,28 @@ def test_binarize_thresholds_and_keeps_shape():
         data.binarize(images, threshold=2.0)
     with pytest.raises(TypeError, match="images must have a floating-point dtype"):
         data.binarize(images.long())
+
+
+def test_default_data_root_is_the_projects_data_folder(monkeypatch):
+    monkeypatch.delenv("CURRICULUM_DATA", raising=False)
+    root = data.default_data_root()
+    assert root == Path(__file__).resolve().parent.parent / "data"
+    assert (root / "README.md").is_file(), "a clean checkout has data/README.md, so the folder exists"
+    monkeypatch.setenv("CURRICULUM_DATA", "/tmp/somewhere/else")
+    assert data.default_data_root() == Path("/tmp/somewhere/else")
+
+
+def test_default_data_root_without_a_checkout_is_the_user_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("CURRICULUM_DATA", raising=False)
+    monkeypatch.setattr(data, "PROJECT_DATA", tmp_path / "no-checkout" / "data")
+    root = data.default_data_root()
+    assert root.name == "data" and "genmodels-curriculum" in str(root)
+
+
+def test_data_readme_is_tracked_and_the_rest_ignored():
+    import subprocess
+
+    top = Path(__file__).resolve().parent.parent
+    ignored = subprocess.run(["git", "check-ignore", "-q", "data/MNIST/raw/train-images-idx3-ubyte"], cwd=top)
+    readme = subprocess.run(["git", "check-ignore", "-q", "data/README.md"], cwd=top)
+    assert ignored.returncode == 0 and readme.returncode == 1

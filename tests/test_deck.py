@@ -1,4 +1,4 @@
-"""The real card deck in curriculum/cards follows the card format (see curriculum.drill), checked file by file.
+"""The real card deck in curriculum/cards follows the card format (see curriculum.drill.deck), checked file by file.
 
 These tests read the JSON files directly as well as through ``load_deck``, so a broken file is reported with its
 name even when the loader refuses the whole deck.

@@ -12,6 +12,7 @@ import torch
 from scipy.stats import multivariate_normal
 from torch.distributions import Independent, Normal, kl_divergence
 
+from curriculum import metrics
 from curriculum.diffusion import (
     GaussianData,
     NoiseSchedule,
@@ -130,11 +131,11 @@ def moments_with_se(samples: torch.Tensor):
     """Sample mean (d,), covariance (d, d) and their standard errors, estimated from the samples (N, d)."""
     samples = samples.to(F64)
     n = samples.shape[0]
-    mean = samples.mean(0)
+    mean, se_mean = metrics.mean_and_stderr(samples)
     centred = samples - mean
     products = centred[:, :, None] * centred[:, None, :]  # (N, d, d)
-    cov = products.sum(0) / (n - 1)
-    return mean, centred.std(0) / math.sqrt(n), cov, products.std(0) / math.sqrt(n)
+    _, se_cov = metrics.mean_and_stderr(products)
+    return mean, se_mean, products.sum(0) / (n - 1), se_cov
 
 
 def assert_moments_match(samples: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor, what: str = "") -> None:

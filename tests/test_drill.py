@@ -589,3 +589,15 @@ def test_widget_reports_a_corrupt_file(tmp_path, deck):
     assert str(path) in widget.status.value and "moved aside" in widget.status.value
     assert _corrupt_copies(path)[0].read_text() == "garbage"
     widget.close()
+
+
+# ---------------------------------------------------------------------------------------------- import cost
+
+
+def test_the_drill_and_the_syllabus_import_without_torch_or_numpy():
+    """The terminal drill must start fast: importing it (a fresh interpreter) loads neither torch nor numpy."""
+    probe = ("import sys\nimport curriculum.drill, curriculum.syllabus\n"
+             "print(sorted(name for name in ('torch', 'numpy') if name in sys.modules))")
+    child = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "[]"

@@ -68,6 +68,20 @@ def moving_average_loop(y, window):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# the package: every public name of its modules is a name of plots
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_every_public_name_is_reexported():
+    from curriculum.plots import curves, images, plane, style
+
+    for module in (style, plane, images, curves):
+        for name in module.__all__:
+            assert getattr(plots, name) is getattr(module, name), f"plots.{name} is not {module.__name__}.{name}"
+            assert name in plots.__all__
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # set_style
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -468,6 +482,158 @@ def test_bar_with_floor_keeps_a_high_floor_in_view_and_draws_errors():
     spans = np.asarray([segment[:, 1] for segment in error_lines.get_segments()])
     np.testing.assert_allclose(spans, [[0.4, 0.6], [0.8, 1.2]])
     assert "data vs data" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the course's model protocol: sample(n, generator) and log_prob(x) in place of points and functions
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class StandardGaussian:
+    """N(0, I) in 2-D with the protocol's two methods; records the generators it was handed."""
+
+    def __init__(self, shift=0.0):
+        self.shift = shift
+        self.generators = []
+
+    def sample(self, n, generator=None):
+        self.generators.append(generator)
+        return torch.randn(n, 2, generator=generator) + self.shift
+
+    def log_prob(self, x):
+        return gaussian_log_prob(mean=(self.shift, self.shift))(x)
+
+
+class CallableGaussian(StandardGaussian, torch.nn.Module):
+    """Callable like an nn.Module, whose forward is not its density: log_prob must be the method used."""
+
+    def __init__(self):
+        StandardGaussian.__init__(self)
+        torch.nn.Module.__init__(self)
+
+    def forward(self, x):
+        return torch.zeros(x.shape[0], 3)
+
+
+def randn_points(n, seed, dtype=torch.float32):
+    return torch.randn(n, 2, generator=torch.Generator().manual_seed(seed), dtype=dtype).double().numpy()
+
+
+def offsets(collection):
+    return np.asarray(collection.get_offsets())
+
+
+def test_heatmap_of_a_model_uses_its_log_prob_method():
+    model = StandardGaussian(shift=0.5)
+    from_method = np.asarray(only_image(plots.density_heatmap(model.log_prob, resolution=31)).get_array())
+    from_model = np.asarray(only_image(plots.density_heatmap(model, resolution=31)).get_array())
+    np.testing.assert_array_equal(from_model, from_method)
+    callable_model = np.asarray(only_image(plots.density_heatmap(CallableGaussian(), resolution=31)).get_array())
+    assert callable_model.max() == pytest.approx(1 / (2 * math.pi), rel=1e-3)
+
+
+def test_samples_over_density_draws_max_points_from_a_model_with_the_seed():
+    model = StandardGaussian()
+    torch_state = torch.get_rng_state()
+    ax = plots.samples_over_density(model, model, max_points=300, resolution=10, seed=7)
+    assert torch.equal(torch.get_rng_state(), torch_state)  # a private generator, not the global RNG
+    assert all(isinstance(g, torch.Generator) for g in model.generators)
+    np.testing.assert_allclose(offsets(ax.collections[-1]), randn_points(300, 7), rtol=1e-6)
+    assert len(ax.images) == 1  # the density comes from model.log_prob
+
+    again = plots.samples_over_density(model, max_points=300, seed=7)
+    np.testing.assert_array_equal(offsets(again.collections[-1]), offsets(ax.collections[-1]))
+    other = plots.samples_over_density(model, max_points=300, seed=8)
+    assert not np.allclose(offsets(other.collections[-1]), offsets(ax.collections[-1]))
+    assert len(offsets(plots.samples_over_density(model, max_points=None).collections[-1])) == 2000
+
+
+def test_scatter_compare_draws_real_and_generated_from_models():
+    ax = plots.scatter_compare(StandardGaussian(), StandardGaussian(shift=3.0), max_points=100, seed=2)
+    real_drawn, gen_drawn = ax.collections
+    np.testing.assert_allclose(offsets(real_drawn), randn_points(100, 2), rtol=1e-6)
+    np.testing.assert_allclose(offsets(gen_drawn), randn_points(100, 3) + 3.0, rtol=1e-6)  # seed + 1
+
+    model = StandardGaussian()
+    same_model = plots.scatter_compare(model, model, max_points=None)
+    assert [len(c.get_offsets()) for c in same_model.collections] == [2000, 2000]
+    assert not np.allclose(offsets(same_model.collections[0]), offsets(same_model.collections[1]))
+
+    mixed = plots.scatter_compare(POINTS, model, max_points=30, seed=5)  # points and a model side by side
+    np.testing.assert_allclose(offsets(mixed.collections[0]), POINTS.numpy())
+    np.testing.assert_allclose(offsets(mixed.collections[1]), randn_points(30, 6), rtol=1e-6)
+
+
+class ShiftedModule(torch.nn.Module):
+    """N((1, 1), I) as an nn.Module in float64, drawing on its parameter's device; records the generators' devices."""
+
+    def __init__(self):
+        super().__init__()
+        self.shift = torch.nn.Parameter(torch.full((2,), 1.0, dtype=torch.float64))
+        self.devices = []
+
+    def sample(self, n, generator=None):
+        self.devices.append(generator.device)
+        noise = torch.randn(n, 2, generator=generator, device=self.shift.device, dtype=self.shift.dtype)
+        return noise + self.shift
+
+
+def test_a_module_model_draws_with_a_generator_on_its_device():
+    model = ShiftedModule()
+    ax = plots.samples_over_density(model, max_points=50)
+    assert model.devices == [model.shift.device]
+    np.testing.assert_allclose(offsets(ax.collections[-1]), randn_points(50, 0, torch.float64) + 1.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_cuda_module_model_draws_with_a_cuda_generator():
+    model = ShiftedModule().cuda()
+    ax = plots.scatter_compare(model, model, max_points=50, seed=4)
+    assert [d.type for d in model.devices] == ["cuda", "cuda"]
+    again = plots.scatter_compare(model, model, max_points=50, seed=4)
+    for first, second in zip(ax.collections, again.collections):
+        np.testing.assert_array_equal(offsets(first), offsets(second))
+
+
+class NoMethods:
+    pass
+
+
+class WrongShapeSampler:
+    def sample(self, n, generator=None):
+        return torch.zeros(n, 3)
+
+
+class TooFewSampler:
+    def sample(self, n, generator=None):
+        return torch.zeros(n - 1, 2)
+
+
+MODEL_BAD_INPUTS = [
+    ("samples-no-sample", lambda: plots.samples_over_density(NoMethods()), TypeError,
+     ["samples", "sample(n, generator)", "NoMethods"]),
+    ("log_prob_fn-no-log_prob", lambda: plots.density_heatmap(NoMethods()), TypeError,
+     ["log_prob_fn", "log_prob(x)", "NoMethods"]),
+    ("over-density-no-log_prob", lambda: plots.samples_over_density(POINTS, NoMethods()), TypeError,
+     ["log_prob_fn", "log_prob(x)"]),
+    ("real-no-sample", lambda: plots.scatter_compare(NoMethods(), POINTS), TypeError, ["real", "sample(n, generator)"]),
+    ("generated-no-sample", lambda: plots.scatter_compare(POINTS, [[0.0, 0.0]]), TypeError,
+     ["generated", "sample(n, generator)", "list"]),
+    ("sample-wrong-shape", lambda: plots.samples_over_density(WrongShapeSampler(), max_points=5), ValueError,
+     ["drawn from samples", "(*, 2)", "(5, 3)"]),
+    ("sample-too-few", lambda: plots.scatter_compare(POINTS, TooFewSampler(), max_points=5), ValueError,
+     ["TooFewSampler.sample", "n = 5", "(4, 2)"]),
+    ("seed-negative", lambda: plots.samples_over_density(StandardGaussian(), seed=-1), ValueError, ["seed"]),
+    ("seed-float", lambda: plots.scatter_compare(POINTS, POINTS, seed=0.5), TypeError, ["seed"]),
+]
+
+
+@pytest.mark.parametrize("make_call, error, fragments", [case[1:] for case in MODEL_BAD_INPUTS],
+                         ids=[case[0] for case in MODEL_BAD_INPUTS])
+def test_bad_models_raise_saying_what_was_expected(make_call, error, fragments):
+    with pytest.raises(error) as raised:
+        make_call()
+    assert all(fragment in str(raised.value) for fragment in fragments), str(raised.value)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -272,12 +272,12 @@ def test_elbo_and_iwae_against_log_marginal_by_quadrature():
 
 def test_vae_sample_shapes_values_and_seed():
     model = VAE(latent_dim=3, hidden=16)
-    probs, binary = model.sample(500, generator=gen(0))
+    probs, binary = model.sample_means_and_images(500, generator=gen(0))
     assert probs.shape == binary.shape == (500, 64)
     assert not probs.requires_grad
     assert ((probs > 0) & (probs < 1)).all()
     assert set(binary.unique().tolist()) <= {0.0, 1.0}
-    probs2, binary2 = model.sample(500, generator=gen(0))
+    probs2, binary2 = model.sample_means_and_images(500, generator=gen(0))
     assert torch.equal(probs, probs2) and torch.equal(binary, binary2)
     # Bernoulli draws: E[binary] = probs; the pixel-mean error is a mean of 500 bounded terms
     assert abs(float((binary - probs).mean())) < 5 * 0.5 / math.sqrt(500 * 64)

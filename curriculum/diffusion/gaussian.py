@@ -20,51 +20,24 @@ Shapes: ``mean (d,)``, ``cov (d, d)``, points ``(B, d)``. Everything is float64 
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from ..checks import check_positive_int, check_tensor
-from ..metrics import gaussian_frechet
+from ..gaussians import Gaussian, affine_pushforward
 from .forward import _check_schedule
 from .samplers import _check_eta, ddim_step, timesteps
 from .schedule import NoiseSchedule, check_steps
 
-__all__ = ["GaussianData", "affine_pushforward", "sampler_moments"]
+__all__ = ["GaussianData", "affine_pushforward", "sampler_moments"]  # affine_pushforward lives in gaussians
 
 
 @dataclass(frozen=True, eq=False)
-class GaussianData:
-    """:math:`N(m, S)` data in ``d`` dimensions; ``mean (d,)``, ``cov (d, d)`` symmetric positive definite."""
-
-    mean: torch.Tensor
-    cov: torch.Tensor
-
-    def __post_init__(self) -> None:
-        check_tensor(self.mean, "mean", ndim=1, floating=True)
-        d = self.mean.shape[0]
-        check_tensor(self.cov, "cov", shape=(d, d), floating=True)
-        mean, cov = self.mean.double(), self.cov.double()
-        if not torch.allclose(cov, cov.T, rtol=0.0, atol=1e-12):
-            raise ValueError("cov must be symmetric")
-        eigenvalues, eigenvectors = torch.linalg.eigh(cov)
-        if float(eigenvalues.min()) <= 0:
-            raise ValueError(f"cov must be positive definite, got smallest eigenvalue {float(eigenvalues.min()):.3g}")
-        object.__setattr__(self, "mean", mean)
-        object.__setattr__(self, "cov", cov)
-        object.__setattr__(self, "_eig", (eigenvalues, eigenvectors))  # S = U diag(lam) U^T
-
-    @property
-    def dim(self) -> int:
-        return int(self.mean.shape[0])
-
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` draws ``(n, d)`` float64: :math:`m + L z` with :math:`S = L L^T`."""
-        check_positive_int(n, "n")
-        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
-        return self.mean + z @ torch.linalg.cholesky(self.cov).T
+class GaussianData(Gaussian):
+    """:math:`N(m, S)` data in ``d`` dimensions (``curriculum.gaussians.Gaussian``: ``mean (d,)``, ``cov (d, d)``,
+    ``sample``, ``log_prob``, ``frechet_to``) with the diffusion closed forms (10) and (11) added."""
 
     def marginal(self, schedule: NoiseSchedule, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         r"""Mean ``(d,)`` and covariance ``(d, d)`` of :math:`q(x_t)` (10), for a step ``t`` in ``0..T``."""
@@ -96,40 +69,6 @@ class GaussianData:
             coords = (centred @ u) / (alpha_bar * lam + 1 - alpha_bar)
             return (1 - alpha_bar).sqrt() * (coords @ u.T)  # (11)
         return eps_star
-
-    def frechet_to(self, mean: torch.Tensor, cov: torch.Tensor) -> float:
-        r"""Squared 2-Wasserstein (Frechet) distance between :math:`N(m, S)` and ``N(mean, cov)``."""
-        return float(gaussian_frechet(self.mean, self.cov, mean.double(), cov.double()))
-
-
-def affine_pushforward(fn: Callable[[torch.Tensor], torch.Tensor], dim: int, *, check_points: int = 4,
-                       tol: float = 1e-8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""Exact output mean ``(d,)`` and covariance ``(d, d)`` of an affine map ``fn`` applied to
-    :math:`x_T \sim N(0, I_d)`, in float64.
-
-    ``fn`` maps ``(B, d) -> (B, d)`` row by row. Writing :math:`f(x) = A x + b`: :math:`b = f(0)`,
-    column :math:`i` of :math:`A` is :math:`f(e_i) - b`, and the output is :math:`N(b, A A^T)`. Raises
-    ``ValueError`` if ``fn`` is not affine to ``tol`` (relative) at ``check_points`` random points.
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable as fn(x), got {type(fn).__name__}")
-    check_positive_int(dim, "dim")
-    check_positive_int(check_points, "check_points")
-    probes = torch.cat([torch.zeros(1, dim, dtype=torch.float64), torch.eye(dim, dtype=torch.float64)])
-    gen = torch.Generator().manual_seed(seed)
-    tests = torch.randn(check_points, dim, generator=gen, dtype=torch.float64)
-    out = fn(torch.cat([probes, tests]))
-    check_tensor(out, "fn(x)", shape=(dim + 1 + check_points, dim))
-    out = out.double()
-    b = out[0]
-    a = (out[1:dim + 1] - b).T  # column i = f(e_i) - f(0)
-    predicted = tests @ a.T + b
-    scale = max(1.0, float(out.abs().max()))
-    err = float((predicted - out[dim + 1:]).abs().max())
-    if not math.isfinite(err) or err > tol * scale:
-        raise ValueError(f"fn is not affine: f(x) differs from A x + b by {err:.3g} at random points "
-                         f"(tolerance {tol * scale:.3g}); use Monte Carlo moments instead")
-    return b, a @ a.T
 
 
 def sampler_moments(eps_model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], schedule: NoiseSchedule,

@@ -30,13 +30,14 @@ from collections.abc import Callable
 import torch
 
 from ..checks import check_choice, check_positive_float, check_positive_int, check_tensor
-from ..nets import append_dims
+from ..tensors import append_dims
+from ..protocol import model_device
 from ..runtime import progress
 from .forward import _check_data, _check_like, _check_schedule, _noise, eps_from_x0, q_posterior, x0_from_eps
 from .losses import call_model, reverse_mean
 from .schedule import NoiseSchedule, check_steps, extract
 
-__all__ = ["timesteps", "ancestral_step", "ddim_step", "ddpm_sample", "ddim_sample", "VARIANCES"]
+__all__ = ["timesteps", "ancestral_step", "ddim_step", "ddpm_sample", "ddim_sample", "DiffusionModel", "VARIANCES"]
 
 VARIANCES = ("posterior", "beta")
 
@@ -195,3 +196,32 @@ def ddim_sample(eps_model: Callable, schedule: NoiseSchedule, x_T: torch.Tensor,
     def step(x, t, s, eps):
         return ddim_step(schedule, x, t, s, eps, eta=eta, clip_x0=clip_x0, generator=generator)
     return _run(eps_model, schedule, x_T, steps, step, y, f"DDIM {num_steps} steps", return_path)
+
+
+class DiffusionModel:
+    """A trained noise predictor with its schedule and sampler, as a generative model (``curriculum.protocol``):
+    ``sample(n, generator)`` draws :math:`x_T \\sim N(0, I)` of shape ``(n, *data_shape)`` on the network's
+    device and runs DDIM (9) with ``eta`` over ``num_steps`` steps (``eta = 1``: ancestral sampling), all noise
+    from ``generator``. Diffusion models have no tractable exact likelihood here, so there is no
+    ``log_likelihood``: compare them by samples.
+    """
+
+    def __init__(self, eps_model: Callable, schedule: NoiseSchedule, data_shape: tuple[int, ...],
+                 num_steps: int = 50, eta: float = 0.0) -> None:
+        if not callable(eps_model):
+            raise TypeError(f"eps_model must be callable as eps_model(x_t, t), got {type(eps_model).__name__}")
+        _check_schedule(schedule)
+        if not isinstance(data_shape, tuple) or not data_shape or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in data_shape):
+            raise ValueError(f"data_shape must be a non-empty tuple of positive integers, e.g. (2,) or (1, 8, 8); "
+                             f"got {data_shape!r}")
+        self.eps_model, self.schedule, self.data_shape = eps_model, schedule, data_shape
+        self.num_steps, self.eta = check_positive_int(num_steps, "num_steps"), _check_eta(eta)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n`` samples ``(n, *data_shape)``."""
+        check_positive_int(n, "n")
+        device = model_device(self.eps_model)
+        x_T = torch.randn((n, *self.data_shape), generator=generator, device=device)
+        with torch.no_grad():
+            return ddim_sample(self.eps_model, self.schedule, x_T, self.num_steps, eta=self.eta, generator=generator)

@@ -23,7 +23,7 @@ import math
 import torch
 
 from ..checks import check_positive_float, check_positive_int, check_tensor
-from ..nets import append_dims
+from ..tensors import append_dims
 
 __all__ = ["NoiseSchedule", "linear_schedule", "cosine_schedule", "extract", "check_steps"]
 
