@@ -1,21 +1,32 @@
 """curriculum: the tested package behind the generative-models notebooks.
 
-Module map (one responsibility each):
+Module map (one responsibility each). Shared machinery is flat; a model family is a module or subpackage of
+its own that imports shared modules only, never another family.
 
-- ``checks``    input validation with clear, named errors
-- ``runtime``   seeding, device choice, switchable progress bars
-- ``io``        atomic writes and ``weights_only`` loading
-- ``toy``       2-D ground-truth distributions: exact ``log_prob``, seeded ``sample``, entropy with its error
-- ``baselines`` deliberately simple reference models (one Gaussian fitted by maximum likelihood)
-- ``data``      the 8x8 digits with fixed splits (offline); full MNIST through torchvision (opt-in download)
-- ``metrics``   NLL vs entropy, MMD, sliced Wasserstein, noise floors, classifier two-sample test,
-                mode coverage, Frechet distance
-- ``features``  a small digits classifier: features and class predictions for image samples
-- ``nets``      sinusoidal time embedding, time-conditioned MLP, conv encoder/decoder, small U-Net
-- ``train``     the one ``fit`` loop: history, divergence errors, checkpoints
-- ``diffusion`` DDPM/DDIM in separate pieces: schedule, forward process, losses, samplers, Gaussian reference
-- ``ode``       fixed-step ODE solvers (Euler, Heun, RK4)
-- ``plots``     the course's figure style and plotting helpers
+Shared
+- ``checks``     input validation with clear, named errors
+- ``runtime``    seeding, device choice, switchable progress bars, preserved random streams
+- ``io``         atomic writes and ``weights_only`` loading
+- ``tensors``    ``append_dims``: per-sample values broadcast against points or images
+- ``protocol``   the one model interface: ``sample(n, generator)`` and a labelled ``log_likelihood``
+- ``gaussians``  Gaussian log-densities, KLs, the Frechet distance, a reference ``Gaussian``, affine pushforwards
+- ``toy``        ground truth on the plane (exact ``log_prob``, entropy with its error) and on the line
+- ``baselines``  deliberately simple reference models (one Gaussian fitted by maximum likelihood)
+- ``data``       the 8x8 digits with fixed splits (offline); full MNIST (opt-in download); the data folder
+- ``metrics``    NLL, Monte Carlo mean and error, MMD, sliced Wasserstein, noise floors, classifier two-sample
+                 test, mode coverage, Frechet distance, image sharpness
+- ``features``   a small digits classifier: features and class predictions for image samples
+- ``nets``       sinusoidal time embedding, time-conditioned MLP, conv encoder/decoder, small U-Net
+- ``train``      the one training loop (``run_steps``) and ``fit``; history, divergence errors, checkpoints
+- ``ode``        fixed-step ODE solvers (Euler, Heun, RK4)
+- ``plots``      the course's figures, one module per kind (a family adds ``plots/<family>.py``)
+- ``syllabus``   the course map: topics, notebooks, section names
+- ``drill``, ``assignments``  interview drills; student versions of the notebooks
+
+Families
+- ``vae``        VAEs and the ELBO (notebook 01)
+- ``gan``        GANs, the optimal discriminator and the JSD (notebook 02)
+- ``diffusion``  DDPM and DDIM in separate pieces (notebook 06)
 
 Import the modules you need (``from curriculum import toy, metrics``); nothing heavy is imported here.
 """

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checks import check_choice, check_nonnegative_int, check_probability, check_tensor
+from .checks import check_bool, check_choice, check_nonnegative_int, check_probability, check_tensor
 
 __all__ = ["ImageSet", "DigitsSplits", "load_digits", "load_mnist", "binarize", "DIGITS_SPLIT_SIZES", "default_data_root",
            "DATA_ENV"]
@@ -133,8 +133,7 @@ def load_mnist(root: str | os.PathLike | None = None, split: str = "train", down
     ``download=True``; otherwise a missing file is an error that says how to opt in.
     """
     check_choice(split, "split", ("train", "test"))
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
+    check_bool(download, "download")
     from torchvision.datasets import MNIST
 
     root = Path(root) if root is not None else default_data_root()

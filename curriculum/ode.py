@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 import torch
 
-from .checks import check_choice, check_positive_int, check_tensor
+from .checks import check_bool, check_choice, check_positive_int, check_tensor
 
 __all__ = ["METHODS", "ORDER", "NFE_PER_STEP", "nfe", "odeint"]
 
@@ -77,8 +77,7 @@ def odeint(f: VectorField, x0: torch.Tensor, t0: float = 0.0, t1: float = 1.0, s
     t1 = _check_time(t1, "t1")
     check_positive_int(steps, "steps")
     check_choice(method, "method", METHODS)
-    if not isinstance(return_path, bool):
-        raise TypeError(f"return_path must be True or False, got {return_path!r}")
+    check_bool(return_path, "return_path")
 
     batch = x0.shape[0]
     h = (t1 - t0) / steps

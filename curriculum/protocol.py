@@ -14,6 +14,9 @@ and, where its family has one,
   an importance-weighted bound, true in expectation) or ``quadrature`` (a normaliser computed numerically on a
   grid, with the grid's error).
 
+Reference distributions with a closed-form density (the toys, ``gaussians.Gaussian``, the fitted baselines)
+also offer ``log_prob(x) -> (N,)``, the exact log-density itself; density plots draw that.
+
 Metrics (``curriculum.metrics``) and plots (``curriculum.plots``) accept anything that follows it, so the
 comparison notebook can loop over every family with the same code. ``draw`` is the helper that turns a model
 and a seed into a tensor of samples.

@@ -1,4 +1,4 @@
-r"""Two-dimensional ground-truth distributions: exact densities, seeded samplers, entropies.
+r"""Ground-truth distributions on the plane (and on the line): exact densities, seeded samplers, entropies.
 
 Every distribution here has an exact ``log_prob`` and a differential entropy :math:`H(p) = -E_p[\log p(X)]`
 known either in closed form or by quadrature whose error we estimate and report. They are the course's
@@ -23,6 +23,11 @@ Entropy by quadrature: :math:`H = -\sum_k w_k E_{p_k}[\log p(X)]`, and each expe
 smooth integral that Gauss-Hermite (Gaussian directions) or the periodic trapezoid rule (angles) computes with
 spectral accuracy. We evaluate it at an order ``n`` and at ``2n``; the reported error is their difference,
 a conservative bound for rules that converge this fast.
+
+Every distribution follows the course's model protocol (``curriculum.protocol``): ``sample(n, generator)``
+(an integer seed is accepted too, and ``sample(n, seed=s)`` gives the same points on every machine) and an
+exact ``log_likelihood``. ``GaussianMixture1D`` is the one-dimensional counterpart used where integrals over the
+line are computed by quadrature (the GAN and WGAN notebooks).
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ from typing import Any, Protocol, Union
 import torch
 from torch import nn
 
-from .checks import (check_callable, check_choice, check_nonnegative_float, check_nonnegative_int,
+from .checks import (check_bool, check_callable, check_choice, check_nonnegative_float, check_nonnegative_int,
                      check_positive_float, check_positive_int)
 from .io import load_torch, save_torch
 from .runtime import pick_device, seed_everything
@@ -96,8 +96,8 @@ class TrainConfig:
         check_nonnegative_int(self.seed, "seed")
         check_choice(self.device, "device", DEVICES)
         check_positive_int(self.log_every, "log_every")
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise TypeError(f"progress must be None, True or False, got {self.progress!r}")
+        if self.progress is not None:
+            check_bool(self.progress, "progress")
 
 
 @dataclass

@@ -33,6 +33,9 @@ Symbols and shapes
 =====================  =================================================================================
 
 Every quantity is in nats. The device and dtype follow the data (``torch.randn`` on ``mu``'s device and dtype).
+The Gaussian KLs and log-densities are ``curriculum.gaussians``' (``gaussian_kl``, ``gaussian_kl_diag`` and
+``gaussian_kl_full`` are its functions under the names this notebook uses); the ``VAE`` follows the model
+protocol (``sample`` gives binary images, ``log_likelihood`` the IWAE lower bound).
 """
 from __future__ import annotations
 
