@@ -2,12 +2,15 @@
 """One entry point for the course: set up, open, test, re-execute, build assignments.
 
     python3 course.py lab                 # set up .venv, then open the notebooks in JupyterLab
-    python3 course.py test                # set up .venv, then run unit tests + every notebook under nbval
+    python3 course.py test                # set up .venv, then run unit tests, every notebook and the assignments
+    python3 course.py test --fast         # unit tests only: no notebook is executed (well under two minutes)
     python3 course.py execute [NB ...]    # re-execute notebooks in place, top to bottom (default: all)
     python3 course.py assign [--validate] [NB ...]   # build student versions into build/assignments (see README)
 
-Only the standard library is used here, so it runs on a fresh machine with Python 3.10+ and pip.
+Only the standard library is used here, so it runs on a fresh machine with Python 3.11+ and pip.
 The environment lives in .venv beside this file; it is (re)installed whenever pyproject.toml changes.
+Any further arguments of ``test`` go to pytest; the test settings themselves live in conftest.py and
+pyproject.toml, so plain ``pytest`` in the project's environment runs the same checks.
 """
 from __future__ import annotations
 
@@ -24,7 +27,11 @@ STAMP = VENV / ".curriculum-install-stamp"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
-# Settings shared by the test run and the execute command, so committed outputs match what CI sees.
+MIN_PYTHON = (3, 11)  # pyproject.toml's requires-python and environment.yml say the same (a test checks)
+
+# The environment every notebook runs under: the test run (conftest.py reads it from here and sets it before any
+# kernel starts, however pytest is started), the execute command and the assign command, so committed outputs
+# match what CI sees. This file must keep running on a bare Python, so it imports nothing from the package.
 RUN_ENV = {
     "CURRICULUM_PROGRESS": "0",  # progress bars off: outputs must not depend on a widget front end
     "PYTHONHASHSEED": "0",
@@ -42,8 +49,9 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> int:
 
 def setup() -> None:
     """Create .venv and install the package with its test extras, unless already up to date."""
-    if sys.version_info < (3, 10):
-        sys.exit(f"[course] Python 3.10 or newer is needed; this is {sys.version.split()[0]}.")
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(f"[course] Python {'.'.join(map(str, MIN_PYTHON))} or newer is needed; "
+                 f"this is {sys.version.split()[0]}.")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return
@@ -76,7 +84,9 @@ def main(argv: list[str]) -> int:
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers run as root
         return run([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *as_root, *rest])
     if command == "test":
-        return run([str(PYTHON), "-m", "pytest", *rest], env=RUN_ENV)
+        if "--fast" in rest:  # unit tests only: deselect everything marked `notebook` (see pyproject.toml)
+            rest = ["-m", "not notebook", *(a for a in rest if a != "--fast")]
+        return run([str(PYTHON), "-m", "pytest", *rest])
     if command == "execute":
         code = 0
         for nb in notebooks(rest):

@@ -1,5 +1,8 @@
-"""environment.yml (conda) and pyproject.toml (pip) must describe the same environment."""
+"""environment.yml (conda) and pyproject.toml (pip) must describe the same environment, and course.py must ask
+for the same Python (3.11 or newer: tomllib, used here, is in the standard library from 3.11 on)."""
+import importlib.util
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -46,3 +49,15 @@ def test_environment_installs_the_package_itself():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict))
     assert "--editable ." in pip_section
+
+
+def test_one_minimum_python_everywhere():
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    minimum = tuple(int(part) for part in re.fullmatch(r">=(\d+)\.(\d+)", requires).groups())
+    spec = importlib.util.spec_from_file_location("_course_settings", ROOT / "course.py")
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    assert course.MIN_PYTHON == minimum == (3, 11)
+    assert f"Python {minimum[0]}.{minimum[1]}+" in course.__doc__
+    assert conda_requirements()["python"] == requires
+    assert sys.version_info >= minimum

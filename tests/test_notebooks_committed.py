@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from curriculum.syllabus import notebook_paths
+
+NOTEBOOKS = notebook_paths(Path(__file__).resolve().parent.parent / "notebooks")
 
 
 def problems(path: Path) -> list[str]:
