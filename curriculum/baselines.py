@@ -19,6 +19,7 @@ import torch
 
 from .checks import check_finite, check_tensor
 from .gaussians import Gaussian
+from .grading import reference
 
 __all__ = ["GaussianML"]
 
@@ -39,6 +40,7 @@ class GaussianML(Gaussian):
             raise ValueError(f"cov must be symmetric positive definite ({err})") from err
 
     @classmethod
+    @reference  # an exercise's reference: graded tests hide it (curriculum.grading)
     def fit(cls, x: torch.Tensor) -> "GaussianML":
         """Maximum-likelihood fit to ``x`` of shape (N, D) with N > D."""
         check_tensor(x, "x", ndim=2, floating=True)

@@ -58,6 +58,7 @@ from .metrics import ModeCoverage, mode_coverage
 from .nets import MLP
 from .runtime import generator as make_generator
 from .train import StepContext, batch_source, run_steps, start_run
+from .grading import reference
 
 __all__ = [
     "GENERATOR_LOSSES",
@@ -94,6 +95,7 @@ def _check_logits(logits: object, name: str) -> torch.Tensor:
     return logits  # type: ignore[return-value]
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     r"""The discriminator's loss :math:`-(E_{data}[\log D(x)] + E_g[\log(1 - D(G(z)))])`, i.e. :math:`-\hat V`.
 
@@ -116,6 +118,7 @@ def generator_loss_saturating(fake_logits: torch.Tensor) -> torch.Tensor:
     return (-F.softplus(fake_logits)).mean()  # E[log(1 - D(G(z)))]                                    (4)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def generator_loss_nonsaturating(fake_logits: torch.Tensor) -> torch.Tensor:
     r"""The non-saturating generator loss :math:`-E_z[\log D(G(z))]`: ``(B,)`` -> scalar."""
     _check_logits(fake_logits, "fake_logits")
@@ -152,6 +155,7 @@ def _check_log_density(x: object, name: str, shape: torch.Size | None = None) ->
     return x  # type: ignore[return-value]
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def optimal_discriminator(log_p_data: torch.Tensor, log_p_g: torch.Tensor) -> torch.Tensor:
     r""":math:`D^*(x) = p_{data} / (p_{data} + p_g) = \operatorname{sigmoid}(\log p_{data} - \log p_g)`, elementwise.
 
@@ -227,6 +231,7 @@ def gan_value_grid(d: torch.Tensor, log_p_data: torch.Tensor, log_p_g: torch.Ten
     return float(data_term + fake_term)  # V(D, G)                                                     (1)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def jsd_from_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> float:
     r"""The JSD estimate :math:`(\hat V + \log 4) / 2` from a discriminator's logits on data and on fakes.
 

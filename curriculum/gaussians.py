@@ -41,6 +41,7 @@ from torch import Tensor
 
 from .checks import check_positive_int, check_same_shape, check_tensor
 from .protocol import EXACT, LogLikelihood, as_generator
+from .grading import reference
 
 __all__ = [
     "LOG_2PI",
@@ -136,6 +137,7 @@ def kl_standard_normal_terms(mu: Tensor, log_var: Tensor) -> Tensor:
     return 0.5 * (mu.pow(2) + torch.exp(log_var) - 1.0 - log_var)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def kl_standard_normal(mu: Tensor, log_var: Tensor) -> Tensor:
     r""":math:`KL(N(\mu, \operatorname{diag}\sigma^2) \,\|\, N(0, I))
     = \tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`: ``(B, L), (B, L) -> (B,)``."""

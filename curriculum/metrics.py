@@ -53,6 +53,7 @@ from .checks import (
 from .gaussians import gaussian_frechet
 from .protocol import draw, has_likelihood, log_likelihood
 from .runtime import generator
+from .grading import reference
 
 __all__ = [
     "Estimate",
@@ -173,6 +174,7 @@ def mean_and_stderr(values: Tensor, dim: int = 0) -> tuple[Tensor, Tensor]:
     return values.mean(dim), values.std(dim, correction=1) / math.sqrt(n)  # mean, s / sqrt(N)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def nll(log_prob: Tensor | object, x: Tensor | None = None) -> Estimate:
     """Mean negative log-likelihood and its standard error.
 
@@ -336,6 +338,7 @@ def sliced_wasserstein(x: Tensor, y: Tensor, n_projections: int = 256, seed: int
 # noise floor
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def noise_floor(sample_fn: Callable[[int, int], Tensor], metric: Callable[[Tensor, Tensor], float], n: int,
                 repeats: int = 5, seed: int = 0) -> Estimate:
     """The metric between two independent fresh draws of size ``n`` from the true distribution, over ``repeats``.

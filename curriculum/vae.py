@@ -56,6 +56,7 @@ from .gaussians import kl_full as gaussian_kl_full
 from .metrics import image_sharpness  # noqa: F401  (moved to metrics; the old name stays importable)
 from .nets import MLP
 from .protocol import LOWER_BOUND, EXACT, LogLikelihood
+from .grading import reference
 
 __all__ = [
     "LOG_VAR_MIN",
@@ -101,6 +102,7 @@ def _batch_of_vectors(x: object, name: str, dim: int | None = None) -> torch.Ten
 # --------------------------------------------------------------------------------------------------------------
 # The reparameterisation trick and the Gaussian KL
 # --------------------------------------------------------------------------------------------------------------
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | None = None,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     r"""A draw :math:`z \sim N(\mu, \operatorname{diag}\sigma^2)` written as a differentiable function of
@@ -209,6 +211,7 @@ class VAE(nn.Module):
         kl = gaussian_kl(mu, log_var)  # KL(q(z|x) || N(0, I)), exact
         return ElboTerms(elbo=reconstruction - beta * kl, reconstruction=reconstruction, kl=kl)
 
+    @reference  # an exercise's reference: graded tests hide it (curriculum.grading)
     def iwae(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None, chunk: int = 64) -> torch.Tensor:
         r"""The importance-weighted bound (Burda et al. 2016) of each example, ``(B, D) -> (B,)``:
 

@@ -63,8 +63,13 @@ def pixel_centre(image, row, col):
     return (left + (col + 0.5) * (right - left) / n_cols, bottom + (row + 0.5) * (top - bottom) / n_rows)
 
 
-def moving_average_loop(y, window):
-    return np.array([np.mean(y[k : k + window]) for k in range(len(y) - window + 1)])
+def centred_average_loop(y, window):
+    """Mean of the values around each step, in a symmetric window of at most ``window`` values."""
+    out = []
+    for k in range(len(y)):
+        half = min((window - 1) // 2, k, len(y) - 1 - k)
+        out.append(np.mean(y[k - half : k + half + 1]))
+    return np.array(out)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -423,17 +428,20 @@ def test_loss_curve_single_sequence():
     assert ax.get_xlabel() == "step" and ax.get_ylabel() == "loss"
 
 
-def test_loss_curve_smoothing_is_a_trailing_moving_average():
+def test_loss_curve_smoothing_is_a_centred_moving_average_over_every_step():
     y = np.random.default_rng(0).normal(size=50).cumsum() + 100
     ax = plots.loss_curve(torch.tensor(y), smooth=5)
     raw, smoothed = ax.lines
     np.testing.assert_allclose(raw.get_ydata(), y)
-    np.testing.assert_allclose(smoothed.get_ydata(), moving_average_loop(y, 5))
-    np.testing.assert_allclose(smoothed.get_xdata(), np.arange(4, 50))
+    np.testing.assert_allclose(smoothed.get_ydata(), centred_average_loop(y, 5))
+    np.testing.assert_allclose(smoothed.get_xdata(), np.arange(50))  # starts at the first step
     assert raw.get_alpha() < 1 and (smoothed.get_alpha() in (None, 1))
 
+    ramp = np.linspace(5.0, 1.0, 40)  # a straight line: a lagging (trailing) average would sit above it
+    np.testing.assert_allclose(plots.loss_curve(ramp, smooth=9).lines[1].get_ydata(), ramp)
+
     ax = plots.loss_curve([1.0, 2.0, 3.0], smooth=100)  # the window is cut to the curve's length
-    assert ax.lines[1].get_ydata().tolist() == [2.0]
+    assert ax.lines[1].get_ydata().tolist() == [1.0, 2.0, 3.0]
 
 
 def test_loss_curve_named_curves_have_a_legend():

@@ -30,6 +30,7 @@ import torch
 
 from ..checks import check_tensor
 from .schedule import NoiseSchedule, check_steps, extract
+from ..grading import reference
 
 __all__ = ["q_step", "q_sample", "q_mean_variance", "q_posterior", "x0_from_eps", "eps_from_x0",
            "score_from_eps", "eps_from_score"]
@@ -77,6 +78,7 @@ def q_step(schedule: NoiseSchedule, x_prev: torch.Tensor, t: torch.Tensor, eps: 
     return extract(schedule.alphas, t, x_prev).sqrt() * x_prev + extract(schedule.betas, t, x_prev).sqrt() * eps  # (1)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor | None = None,
              generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Jump straight to step ``t`` with (2): :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon`.

@@ -31,6 +31,7 @@ import torch
 from ..checks import check_tensor
 from .forward import _check_data, _check_like, _check_schedule, _noise, q_posterior, q_sample
 from .schedule import NoiseSchedule, check_steps, extract
+from ..grading import reference
 
 __all__ = ["simple_loss", "kl_term", "vlb_weight", "call_model", "reverse_mean"]
 
@@ -46,6 +47,7 @@ def call_model(eps_model: Callable, x_t: torch.Tensor, t: torch.Tensor, y: torch
     return out
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def simple_loss(eps_model: Callable, schedule: NoiseSchedule, x0: torch.Tensor, t: torch.Tensor | None = None,
                 eps: torch.Tensor | None = None, y: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:

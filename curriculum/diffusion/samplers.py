@@ -36,6 +36,7 @@ from ..runtime import progress
 from .forward import _check_data, _check_like, _check_schedule, _noise, eps_from_x0, q_posterior, x0_from_eps
 from .losses import call_model, reverse_mean
 from .schedule import NoiseSchedule, check_steps, extract
+from ..grading import reference
 
 __all__ = ["timesteps", "ancestral_step", "ddim_step", "ddpm_sample", "ddim_sample", "DiffusionModel", "VARIANCES"]
 
@@ -67,6 +68,7 @@ def _clip(x0_hat: torch.Tensor, clip_x0: float | None) -> torch.Tensor:
     return x0_hat if clip_x0 is None else x0_hat.clamp(-clip_x0, clip_x0)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def ancestral_step(schedule: NoiseSchedule, x_t: torch.Tensor, t: torch.Tensor, eps: torch.Tensor,
                    noise: torch.Tensor | None = None, variance: str = "posterior", clip_x0: float | None = None,
                    generator: torch.Generator | None = None) -> torch.Tensor:
@@ -97,6 +99,7 @@ def ancestral_step(schedule: NoiseSchedule, x_t: torch.Tensor, t: torch.Tensor, 
     return mean + not_last * sigma * z
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def ddim_step(schedule: NoiseSchedule, x_t: torch.Tensor, t: torch.Tensor, s: torch.Tensor, eps: torch.Tensor,
               eta: float = 0.0, noise: torch.Tensor | None = None, clip_x0: float | None = None,
               generator: torch.Generator | None = None) -> torch.Tensor:

@@ -44,10 +44,15 @@ def _curve(values: object, name: str) -> np.ndarray:
     return t.numpy()
 
 
-def _moving_average(y: np.ndarray, window: int) -> np.ndarray:
-    """Trailing mean over ``window`` values: out[k] = mean(y[k : k + window]), giving len(y) - window + 1 values."""
+def _centred_average(y: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average, one value per step: out[k] = mean(y[k - h_k : k + h_k + 1]) with half-width
+    h_k = min((window - 1) // 2, k, len(y) - 1 - k). The window shrinks symmetrically at both ends, so the
+    smoothed curve starts at the first step and does not lag: a straight line is reproduced exactly."""
+    n = len(y)
+    half = np.minimum(np.minimum((window - 1) // 2, np.arange(n)), n - 1 - np.arange(n))
     cumulative = np.concatenate([[0.0], np.cumsum(y)])
-    return (cumulative[window:] - cumulative[:-window]) / window
+    start, stop = np.arange(n) - half, np.arange(n) + half + 1
+    return (cumulative[stop] - cumulative[start]) / (stop - start)
 
 
 def loss_curve(
@@ -62,8 +67,10 @@ def loss_curve(
 ) -> Axes:
     """Plot a training curve, or several named ones (``{"train": [...], "val": [...]}``) with a legend.
 
-    ``smooth = w > 1`` adds a solid trailing moving average over w steps (drawn at each window's last step) and
-    fades the raw curve; ``w`` larger than a curve is cut to its length. ``logy`` needs positive values.
+    ``smooth = w > 1`` draws the raw curve faintly and, over it, a solid centred moving average over (up to) w
+    steps: every step gets the mean of the w values around it, with a symmetric window that shrinks near the
+    ends, so the smoothed curve covers every step and does not lag behind the raw one. ``w`` larger than a curve
+    is cut to its length. ``logy`` needs positive values.
     """
     if isinstance(history, Mapping):
         if len(history) == 0:
@@ -94,7 +101,7 @@ def loss_curve(
         if window > 1:
             # A label starting with "_" keeps the raw curve out of the legend; the smoothed one carries the name.
             ax.plot(steps, y, color=color, alpha=0.3, linewidth=1.0, label=f"_{key} (raw)")
-            ax.plot(steps[window - 1 :], _moving_average(y, window), color=color, linewidth=1.8, label=key)
+            ax.plot(steps, _centred_average(y, window), color=color, linewidth=1.8, label=key)
         else:
             ax.plot(steps, y, color=color, linewidth=1.5, label=key)
     if logy:
