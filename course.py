@@ -5,7 +5,7 @@
     python3 course.py test                # set up .venv, then run unit tests, every notebook and the assignments
     python3 course.py test --fast         # unit tests only: no notebook is executed (well under two minutes)
     python3 course.py execute [NB ...]    # re-execute notebooks in place, top to bottom (default: all)
-    python3 course.py assign [--validate] [NB ...]   # build student versions into build/assignments (see README)
+    python3 course.py assign [--validate] [--bundle] [NB ...]   # student versions and bundle in build/assignments
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.11+ and pip.
 The environment lives in .venv beside this file; it is (re)installed whenever pyproject.toml changes.
@@ -65,6 +65,24 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
+NBGRADER_CONFIG = """\
+# nbgrader settings for JupyterLab started by `python3 course.py lab` (written by course.py; safe to edit).
+# The nbgrader panels (Formgrader, Assignments) then open the course folder that `python3 course.py assign` builds.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "genmodels-curriculum"
+c.CourseDirectory.root = {root!r}
+"""
+
+
+def write_nbgrader_config() -> None:
+    """Give nbgrader's JupyterLab extensions a configuration in the environment's own config folder (so JupyterLab
+    does not warn "No nbgrader_config.py file found" at start), unless one is there already."""
+    path = VENV / "etc" / "jupyter" / "nbgrader_config.py"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(NBGRADER_CONFIG.format(root=str(ROOT / "build" / "assignments")))
+
+
 def notebooks(args: list[str]) -> list[str]:
     if args:
         return args
@@ -81,8 +99,14 @@ def main(argv: list[str]) -> int:
         return 2
     setup()
     if command == "lab":
+        write_nbgrader_config()
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # containers run as root
-        return run([str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *as_root, *rest])
+        cmd = [str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *as_root, *rest]
+        if os.name == "posix":  # JupyterLab takes over this process, so Ctrl-C and kill reach it directly
+            sys.stdout.flush()
+            os.chdir(ROOT)
+            os.execv(cmd[0], cmd)
+        return run(cmd)
     if command == "test":
         if "--fast" in rest:  # unit tests only: deselect everything marked `notebook` (see pyproject.toml)
             rest = ["-m", "not notebook", *(a for a in rest if a != "--fast")]

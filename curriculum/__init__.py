@@ -21,7 +21,8 @@ Shared
 - ``ode``        fixed-step ODE solvers (Euler, Heun, RK4)
 - ``plots``      the course's figures, one module per kind (a family adds ``plots/<family>.py``)
 - ``syllabus``   the course map: topics, notebooks, section names
-- ``drill``, ``assignments``  interview drills; student versions of the notebooks
+- ``drill``, ``assignments``, ``grading``  interview drills; student versions of the notebooks and the
+                 student bundle; hiding an exercise's reference while an answer is graded
 
 Families
 - ``vae``        VAEs and the ELBO (notebook 01)

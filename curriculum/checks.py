@@ -24,6 +24,8 @@ __all__ = [
     "check_unit_interval",
     "check_callable",
     "check_seed_or_generator",
+    "check_device",
+    "check_no_nan",
 ]
 
 
@@ -51,8 +53,12 @@ def check_tensor(
     if shape is not None:
         ndim = len(shape)
     if ndim is not None and x.ndim != ndim:
-        want = _shape_str(shape) if shape is not None else f"{ndim} dimensions"
-        raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+        if shape is not None:
+            raise ValueError(f"{name} must have shape {_shape_str(shape)}, got {tuple(x.shape)}")
+        examples = {1: ("N",), 2: ("N", "D"), 3: ("N", "H", "W"), 4: ("N", "C", "H", "W")}
+        example = f"{_shape_str(examples[ndim])} " if ndim in examples else ""
+        plural = "" if ndim == 1 else "s"
+        raise ValueError(f"{name} must have shape {example}({ndim} dimension{plural}), got {tuple(x.shape)}")
     if min_ndim is not None and x.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimensions, got shape {tuple(x.shape)}")
     if shape is not None:
@@ -118,6 +124,13 @@ def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
     return x
 
 
+def check_no_nan(x: torch.Tensor, name: str, why: str = "") -> torch.Tensor:
+    """Refuse NaN entries but allow infinities (a point at infinity has a well-defined zero density)."""
+    if x.is_floating_point() and bool(torch.isnan(x).any()):
+        raise ValueError(f"{name} contains {int(torch.isnan(x).sum())} NaN entries{why}")
+    return x
+
+
 def check_nonnegative_float(value: object, name: str) -> float:
     """A finite real number >= 0 (a weight such as beta, a threshold, a decay)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -165,3 +178,24 @@ def check_seed_or_generator(value: object, name: str = "generator") -> None:
         raise TypeError(f"{name} must be a torch.Generator, a non-negative integer seed or None, got {value!r}")
     if value < 0:
         raise ValueError(f"{name} must be a torch.Generator, a non-negative integer seed or None, got {value}")
+
+
+_DEVICE_FORMS = "'cpu', 'cuda', 'cuda:N' (a GPU index), 'auto' or a torch.device"
+
+
+def check_device(device: object, name: str = "device", *, allow_auto: bool = True) -> torch.device | str:
+    """A device the course can run on: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, a ``torch.device`` of those types,
+    or ``"auto"`` (when ``allow_auto``). Returns a ``torch.device`` (or ``"auto"``); whether a GPU is present is
+    ``runtime.pick_device``'s question, not this one's."""
+    if allow_auto and device == "auto":
+        return "auto"
+    forms = _DEVICE_FORMS if allow_auto else _DEVICE_FORMS.replace(", 'auto'", "")
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be {forms}; got {device!r}")
+    try:
+        parsed = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"{name} must be {forms}; got {device!r}") from None
+    if parsed.type not in ("cpu", "cuda"):
+        raise ValueError(f"{name} must be {forms}; got {device!r} (the course runs on the CPU or a CUDA GPU)")
+    return parsed

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checks import check_positive_int, check_same_shape, check_tensor
+from .checks import check_no_nan, check_positive_int, check_same_shape, check_tensor
 from .protocol import EXACT, LogLikelihood, as_generator
 from .grading import reference
 
@@ -140,7 +140,10 @@ def kl_standard_normal_terms(mu: Tensor, log_var: Tensor) -> Tensor:
 @reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def kl_standard_normal(mu: Tensor, log_var: Tensor) -> Tensor:
     r""":math:`KL(N(\mu, \operatorname{diag}\sigma^2) \,\|\, N(0, I))
-    = \tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`: ``(B, L), (B, L) -> (B,)``."""
+    = \tfrac12 \sum_j (\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2)`: ``(B, L), (B, L) -> (B,)``.
+
+    NaN in gives NaN out, on purpose: this runs inside every training step, where checking each call would
+    cost a device sync, and the training loop stops with ``TrainingDiverged`` at the first non-finite loss."""
     _diagonal_pair(mu, log_var, "mu", "log_var")
     return kl_standard_normal_terms(mu, log_var).sum(dim=-1)
 
@@ -320,7 +323,9 @@ class Gaussian:
     def log_prob(self, x: Tensor) -> Tensor:
         r""":math:`\log N(x; m, S)` (1) at ``x (N, d)``: ``(N,)`` in ``x``'s dtype. Differentiable in ``x``."""
         check_tensor(x, "x", shape=(None, self.dim), floating=True)
-        return log_normal_cholesky(x, self.mean.to(x.device), self._chol.to(x.device)).to(x.dtype)
+        check_no_nan(x, "x", "; a density at NaN is undefined (did a sampler or a model diverge?)")
+        value = log_normal_cholesky(x, self.mean.to(x.device), self._chol.to(x.device)).to(x.dtype)
+        return value.masked_fill(torch.isinf(x).any(dim=1), -math.inf)  # zero density at infinity, not inf - inf
 
     def log_likelihood(self, x: Tensor) -> LogLikelihood:
         """``log_prob`` labelled exact."""

@@ -4,6 +4,7 @@ What each metric answers:
 
 - ``nll``                 how much probability the model puts on held-out data (lower is better), with its error bar
 - ``mean_and_stderr``     a Monte Carlo mean with its standard error (the check behind every "within 4 SE" assert)
+- ``bootstrap_ci``        a percentile bootstrap interval for a mean (paired: pass per-seed differences)
 - ``mmd2``                unbiased squared maximum mean discrepancy with a sum of Gaussian kernels
 - ``sliced_wasserstein``  the 2-Wasserstein distance averaged over random 1-D projections
 - ``noise_floor``         the value a *perfect* model would show at a given sample size (metric between two fresh
@@ -61,6 +62,8 @@ __all__ = [
     "ModeCoverage",
     "nll",
     "mean_and_stderr",
+    "Interval",
+    "bootstrap_ci",
     "default_bandwidths",
     "mmd2",
     "sliced_wasserstein",
@@ -207,6 +210,48 @@ def nll(log_prob: Tensor | object, x: Tensor | None = None) -> Estimate:
         return Estimate(math.inf, math.inf, kind)
     stderr = float(mean_and_stderr(neg_log_prob)[1]) if n > 1 else math.nan  # s / sqrt(N)
     return Estimate(value, stderr, kind)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with a confidence interval ``[low, high]`` at ``level``."""
+
+    value: float
+    low: float
+    high: float
+    level: float
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} ({100 * self.level:.0f}% CI {self.low:.3f} to {self.high:.3f})"
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+
+def bootstrap_ci(values: Tensor | Sequence[float], level: float = 0.95, n_boot: int = 10_000,
+                 seed: int = 0) -> Interval:
+    """Percentile bootstrap confidence interval for the mean of ``values`` (N,), N >= 2.
+
+    Resamples the N values with replacement ``n_boot`` times (seeded) and takes the ``(1 - level) / 2`` and
+    ``(1 + level) / 2`` quantiles of the resampled means. For a **paired** comparison of two configurations run on
+    the same seeds, pass the per-seed differences ``a - b``: resampling seeds keeps each pair together, so the
+    seed-to-seed variation both share cancels. An interval that excludes 0 is evidence of an effect at that level.
+    """
+    values = torch.as_tensor(values, dtype=torch.float64).detach().cpu()
+    check_tensor(values, "values", ndim=1)
+    check_finite(values, "values")
+    if values.shape[0] < 2:
+        raise ValueError(f"values must hold at least 2 numbers to bootstrap, got {values.shape[0]}")
+    check_probability(level, "level", open_interval=True)
+    check_positive_int(n_boot, "n_boot")
+    check_nonnegative_int(seed, "seed")
+    n = values.shape[0]
+    index = torch.randint(0, n, (n_boot, n), generator=generator(seed))
+    means = values[index].mean(dim=1)  # the mean of each resample, (n_boot,)
+    tail = (1.0 - level) / 2
+    low, high = torch.quantile(means, torch.tensor([tail, 1.0 - tail], dtype=torch.float64)).tolist()
+    return Interval(float(values.mean()), low, high, level)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -519,6 +564,7 @@ def image_sharpness(images: torch.Tensor, side: int | None = None) -> torch.Tens
     square side). Returns ``(N,)``.
     """
     check_tensor(images, "images", floating=True)
+    check_finite(images, "images")  # NaN samples mean a diverged model: say so rather than return NaN
     if images.ndim == 2:
         n, dim = images.shape
         if side is None:

@@ -14,7 +14,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from .checks import check_choice, check_nonnegative_int
+from .checks import check_device, check_nonnegative_int
 
 __all__ = ["seed_everything", "preserved_rng_state", "pick_device", "setup", "progress", "progress_enabled", "set_progress", "generator"]
 
@@ -43,20 +43,25 @@ def preserved_rng_state() -> Iterator[None]:
             np.random.set_state(numpy_state)
 
 
-def pick_device(device: str = "cpu") -> torch.device:
-    """``"cpu"`` (the default everywhere), ``"cuda"`` (error if absent) or ``"auto"`` (CUDA when present).
-
-    The course never moves to a GPU silently: ``"auto"`` must be asked for.
-    """
-    check_choice(device, "device", ("cpu", "cuda", "auto"))
-    if device == "auto":
+def pick_device(device: str | torch.device = "cpu") -> torch.device:
+    """``"cpu"`` (the default everywhere), ``"cuda"`` or ``"cuda:N"`` (an error if that GPU is absent), a
+    ``torch.device``, or ``"auto"`` (CUDA when present). The course never moves to a GPU silently: ``"auto"``
+    must be asked for."""
+    choice = check_device(device)
+    if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device='cuda' was asked for but torch sees no CUDA GPU; use device='cpu' or 'auto'")
-    return torch.device(device)
+    if choice.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise RuntimeError(f"device={str(device)!r} was asked for but torch sees no CUDA GPU; use device='cpu' "
+                               f"or 'auto'")
+        if choice.index is not None and choice.index >= count:
+            raise RuntimeError(f"device={str(device)!r} was asked for but torch sees {count} CUDA GPU(s), "
+                               f"cuda:0 to cuda:{count - 1}")
+    return choice
 
 
-def setup(seed: int = 0, device: str = "cpu") -> torch.device:
+def setup(seed: int = 0, device: str | torch.device = "cpu") -> torch.device:
     """Seed everything and return the device; the single setup call of every notebook."""
     seed_everything(seed)
     return pick_device(device)
@@ -67,7 +72,7 @@ def generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Gen
     if seed is None:
         return None
     check_nonnegative_int(seed, "seed")
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch.Generator(device=pick_device(device)).manual_seed(seed)
 
 
 def progress_enabled() -> bool:

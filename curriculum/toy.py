@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checks import check_positive_float, check_positive_int, check_probability, check_tensor
+from .checks import check_no_nan, check_positive_float, check_positive_int, check_probability, check_tensor
 from .gaussians import LOG_2PI, log_normal, log_normal_isotropic
 from .protocol import EXACT, LogLikelihood, as_generator, numpy_seed
 
@@ -110,6 +110,7 @@ class ToyDistribution(ABC):
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         r"""Exact :math:`\log p(x)` for ``x`` of shape ``(N, 2)``; returns ``(N,)`` in ``x``'s dtype and device."""
         check_tensor(x, "x", shape=(None, 2), floating=True)
+        check_no_nan(x, "x", "; a density at NaN is undefined (did a sampler or a model diverge?)")
         return self._log_prob(x)
 
     def log_likelihood(self, x: torch.Tensor) -> LogLikelihood:
@@ -366,6 +367,7 @@ class GaussianMixture1D:
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         r""":math:`\log p(x) = \operatorname{logsumexp}_k (\log w_k + \log N(x; m_k, s_k^2))`, elementwise."""
         check_tensor(x, "x", floating=True)
+        check_no_nan(x, "x", "; a density at NaN is undefined (did a sampler or a model diverge?)")
         terms = [log_normal(x, float(m), float(s)) + math.log(float(w))
                  for m, s, w in zip(self.means, self.stds, self.weights)]
         return terms[0] if len(terms) == 1 else torch.logsumexp(torch.stack(terms), dim=0)

@@ -31,8 +31,8 @@ from typing import Any, Protocol, Union
 import torch
 from torch import nn
 
-from .checks import (check_bool, check_callable, check_choice, check_nonnegative_float, check_nonnegative_int,
-                     check_positive_float, check_positive_int)
+from .checks import (check_bool, check_callable, check_choice, check_device, check_nonnegative_float,
+                     check_nonnegative_int, check_positive_float, check_positive_int)
 from .io import load_torch, save_torch
 from .runtime import pick_device, seed_everything
 from .runtime import progress as progress_bar
@@ -54,7 +54,6 @@ __all__ = [
 
 Batch = Union[torch.Tensor, tuple, list, dict]
 LossOutput = Union[torch.Tensor, Mapping[str, torch.Tensor]]
-DEVICES = ("cpu", "cuda", "auto")
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -69,7 +68,7 @@ class TrainConfig:
     ``optimizer=``). ``lr_schedule``: ``"constant"``, or ``"cosine"`` to anneal every parameter group's
     learning rate from its initial value to 0 over the run, ``lr_k = lr_0 (1 + cos(pi (k - 1) / steps)) / 2``
     at step ``k`` (applies to a given optimizer too). ``grad_clip`` clips the global gradient norm when set. ``device`` is passed to
-    ``runtime.pick_device`` (``"cpu"``, ``"cuda"`` or ``"auto"``). ``log_every``: steps between updates of the
+    ``runtime.pick_device`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``, a ``torch.device`` or ``"auto"``). ``log_every``: steps between updates of the
     running loss shown on the progress bar. ``progress``: ``None`` follows ``CURRICULUM_PROGRESS``; ``True`` or
     ``False`` forces the bar on or off.
     """
@@ -81,7 +80,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     grad_clip: float | None = None
     seed: int = 0
-    device: str = "cpu"
+    device: str | torch.device = "cpu"
     log_every: int = 10
     progress: bool | None = None
 
@@ -94,7 +93,7 @@ class TrainConfig:
         if self.grad_clip is not None:
             check_positive_float(self.grad_clip, "grad_clip")
         check_nonnegative_int(self.seed, "seed")
-        check_choice(self.device, "device", DEVICES)
+        check_device(self.device)
         check_positive_int(self.log_every, "log_every")
         if self.progress is not None:
             check_bool(self.progress, "progress")
@@ -184,6 +183,15 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, dict):
         return {k: _to_device(v, device) for k, v in batch.items()}
     return batch
+
+
+def _describe(batch: Any) -> str:
+    """Shapes and dtypes of a batch, for error messages: ``a tensor of shape (256, 3) and dtype torch.int64``."""
+    if isinstance(batch, torch.Tensor):
+        return f"a tensor of shape {tuple(batch.shape)} and dtype {batch.dtype}"
+    if isinstance(batch, (tuple, list)):
+        return "a tuple of " + ", ".join(_describe(b) for b in batch)
+    return f"a {type(batch).__name__}"
 
 
 def _split_loss(out: object) -> tuple[torch.Tensor, dict[str, torch.Tensor | float]]:
@@ -383,7 +391,16 @@ class GradientStep:
 
     def __call__(self, ctx: StepContext, next_batch: Callable[[], Any]) -> dict[str, float]:
         batch = _to_device(next_batch(), self.device)
-        loss, extra = _split_loss(self.loss_fn(self.model, batch))
+        if ctx.step == 1:
+            try:
+                out = self.loss_fn(self.model, batch)
+            except (RuntimeError, TypeError) as err:  # a shape or dtype the model cannot take, said by torch
+                raise type(err)(f"loss_fn(model, batch) failed on the first batch, {_describe(batch)}: {err}. "
+                                f"Check that the data's shape and dtype are what the model takes (its first "
+                                f"layer's input size; float32 data for float32 weights).") from err
+        else:
+            out = self.loss_fn(self.model, batch)
+        loss, extra = _split_loss(out)
         extra_values = {name: _as_float(v, name) for name, v in extra.items()}
         value = ctx.update(loss, self.optimizer, logged=extra_values, params=self.params, grad_clip=self.grad_clip)
         return {"loss": value, **extra_values}

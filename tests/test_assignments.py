@@ -9,6 +9,8 @@ import pytest
 from curriculum import assignments
 from curriculum.syllabus import notebook_paths
 
+from cheats import cheats_for
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = notebook_paths(ROOT / "notebooks")
 
@@ -46,7 +48,7 @@ def test_every_notebook_has_graded_exercises(path):
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_student_version(course, path):
-    report = assignments.validate(path, course)
+    report = assignments.validate(path, course, cheats=cheats_for(path.stem))
     print(report)
     assert report.leaks == []
     assert report.dependencies == []  # so only the cells up to the last graded one were autograded
@@ -54,6 +56,8 @@ def test_student_version(course, path):
     assert sorted(report.as_released.error_cells) == sorted(report.graded_cells)  # exactly the exercises fail
     assert report.as_released.score == 0
     assert report.restored.error_cells == [] and report.restored.score == report.restored.max_score > 0
+    assert report.missing_cheats == []  # every exercise was also answered by calling the package's reference ...
+    assert report.calls_reference.score == 0  # ... and that scores nothing
     assert report.ok
 
 
@@ -207,7 +211,7 @@ def test_validate_autogrades_truncated_versions_only_when_nothing_later_depends(
         return {student: released if student == "as_released" else assignments.GradeReport(1.0, 1.0, {}, [])
                 for student in submissions}
 
-    monkeypatch.setattr(assignments, "autograde_all", autograde_all)
+    monkeypatch.setattr(assignments.nbgrader_run, "autograde_all", autograde_all)
     solution = course_notebook(later)
     report = assignments.validate(*fake_course(tmp_path, solution))
     assert len(calls) == 1 and set(calls[0]) == {"as_released", "restored"}  # both students in one nbgrader run
@@ -246,3 +250,69 @@ def test_validate_with_nbgrader_skips_cells_after_the_last_graded_one_and_other_
     assert report.dependencies == ["cell 5 uses 'double', bound by exercise cell 'double'"]
     assert report.as_released.error_cells == ["t", "cell 5"]  # the whole notebook ran
     assert report.restored.error_cells == [] and not report.ok
+
+
+def test_reference_calling_answers_replace_only_exercise_cells_and_must_score_zero():
+    student = nbformat.v4.new_notebook(cells=[
+        exercise_cell("double", "def double(x):\n    raise NotImplementedError()"),
+        graded_cell("t", "assert double(2) == 4")])
+    cheating = assignments.with_answers(student, {"double": "def double(x):\n    return reference_double(x)"})
+    assert cheating.cells[0].source.endswith("reference_double(x)")
+    assert cheating.cells[1].source == "assert double(2) == 4"
+    assert student.cells[0].source.endswith("NotImplementedError()")  # the input is not modified
+
+    report = assignments.Validation("x.ipynb", ["t"], calls_reference=assignments.GradeReport(
+        1.0, 1.0, {"t": (1.0, 1.0)}, []))
+    assert not report.ok and "only calls the package's references scores 1" in report.problems[0]
+    report.calls_reference = assignments.GradeReport(0.0, 1.0, {"t": (0.0, 1.0)}, ["t"])
+    assert report.ok
+    report.missing_cheats = ["double"]
+    assert not report.ok and "no reference-calling submission" in report.problems[0]
+
+
+@pytest.mark.notebook
+def test_student_bundle_holds_the_student_versions_and_the_package_and_no_solution(course, tmp_path):
+    archive = assignments.bundle(NOTEBOOKS, course, tmp_path)
+    folder = tmp_path / "genmodels-curriculum-student"
+    assert archive.is_file() and archive.suffix == ".zip"
+    for path in NOTEBOOKS:
+        student = nbformat.read(folder / "notebooks" / path.name, as_version=4)
+        assert assignments.find_leaks(nbformat.read(path, as_version=4), student) == []
+        assert any("NotImplementedError" in cell.source for cell in student.cells)
+    assert (folder / "curriculum" / "__init__.py").is_file() and (folder / "course.py").is_file()
+    assert (folder / "pyproject.toml").is_file() and (folder / "data" / "README.md").is_file()
+    assert not (folder / "tests").exists() and not list(folder.rglob("__pycache__"))
+    assert "python3 course.py lab" in (folder / "README.md").read_text()
+    import zipfile
+
+    names = zipfile.ZipFile(archive).namelist()
+    assert "genmodels-curriculum-student/course.py" in names
+    assert not any(name.startswith("genmodels-curriculum-student/tests/") for name in names)
+
+
+def test_validate_command_uses_a_scratch_course_so_the_gradebook_stays_clean(tmp_path, monkeypatch):
+    """--validate builds the instructor's course folder, but its test submissions go to a scratch folder."""
+    solution = nbformat.v4.new_notebook(cells=[exercise_cell("double", SOLUTION), graded_cell("t", TESTS)])
+    path = tmp_path / "99_double.ipynb"
+    nbformat.write(solution, path)
+    built, validated = [], []
+    monkeypatch.setattr(assignments.nbgrader_run, "build", lambda notebooks, out: built.append(Path(out)) or [])
+    monkeypatch.setattr(assignments.nbgrader_run, "validate", lambda p, out, cheats=None: validated.append(Path(out))
+                        or assignments.Validation(p.name, ["t"]))
+    course = tmp_path / "course"
+    assert assignments.main([str(path), "--out", str(course), "--validate"]) == 0
+    assert built[0] == course and validated and all(out != course for out in validated)
+    assert built[1] == validated[0]  # the scratch folder was built before it was validated
+
+
+def test_a_hidden_line_that_the_cell_also_shows_openly_is_not_a_leak():
+    test = ("with grading.hidden(reference_double):\n    got = double(2)\nassert got == 4\n"
+            "### BEGIN HIDDEN TESTS\nwith grading.hidden(reference_double):\n    got = double(-3)\n"
+            "assert got == -6, 'negative numbers too'\n### END HIDDEN TESTS")
+    solution = nbformat.v4.new_notebook(cells=[exercise_cell("double", SOLUTION), graded_cell("t", test)])
+    student = nbformat.v4.new_notebook(cells=[
+        exercise_cell("double", "def double(x):\n    raise NotImplementedError()"),
+        graded_cell("t", "with grading.hidden(reference_double):\n    got = double(2)\nassert got == 4")])
+    assert assignments.find_leaks(solution, student) == []
+    student.cells[1].source += "\nassert got == -6, 'negative numbers too'"
+    assert any("negative numbers too" in leak for leak in assignments.find_leaks(solution, student))

@@ -14,7 +14,7 @@ def test_check_tensor_messages():
     assert checks.check_tensor(x, "x", shape=(None, 3)) is x
     with pytest.raises(ValueError, match=r"x must have shape \(\*, 2\), got \(5, 3\)"):
         checks.check_tensor(x, "x", shape=(None, 2))
-    with pytest.raises(ValueError, match=r"images must have shape 4 dimensions, got \(5, 3\)"):
+    with pytest.raises(ValueError, match=r"images must have shape \(N, C, H, W\) \(4 dimensions\), got \(5, 3\)"):
         checks.check_tensor(x, "images", ndim=4)
     with pytest.raises(ValueError, match="at least 3 dimensions"):
         checks.check_tensor(x, "x", min_ndim=3)
@@ -63,7 +63,7 @@ def test_seed_everything_reproduces_all_generators():
 def test_device_choice():
     assert runtime.setup(0) == torch.device("cpu")
     assert runtime.pick_device("auto").type in {"cpu", "cuda"}
-    with pytest.raises(ValueError, match="device must be one of"):
+    with pytest.raises(ValueError, match="device must be 'cpu', 'cuda', 'cuda:N'"):
         runtime.pick_device("tpu")
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA GPU"):

@@ -1212,8 +1212,8 @@ def test_schedule_constructors_refuse_bad_arguments():
         linear_schedule(0)
     with pytest.raises(TypeError, match="T must be a positive integer"):
         linear_schedule(10.0)
-    with pytest.raises(ValueError, match="beta_start and beta_end must be below 1"):
-        linear_schedule(10)  # the 1000 / T scaling would give beta_end = 2
+    with pytest.raises(ValueError, match="T=10 is too small for the default linear schedule"):
+        linear_schedule(10)  # the 1000 / T scaling would give beta_end = 2, though no beta was passed
     with pytest.raises(ValueError, match="beta_end must be a positive finite number"):
         linear_schedule(100, beta_end=-0.1)
     with pytest.raises(ValueError, match="max_beta must be below 1"):

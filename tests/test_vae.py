@@ -13,6 +13,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.stats import multivariate_normal
 from torch.distributions import Bernoulli, Independent, MultivariateNormal, Normal, kl_divergence
 
+from curriculum import grading
 from curriculum.train import fit
 from curriculum.vae import (
     LOG_VAR_MAX,
@@ -29,6 +30,7 @@ from curriculum.vae import (
     gaussian_kl_full,
     gradient_samples,
     image_sharpness,
+    iwae_bound,
     kl_per_dimension,
     log_likelihood_factorised_baseline,
     reparameterize,
@@ -238,6 +240,53 @@ def test_iwae_is_non_decreasing_in_k_on_average():
     for small, large in ((1, 10), (10, 100)):
         diff, se = mean_and_se(bounds[large] - bounds[small])
         assert diff > 3 * se, (small, large, diff, se)
+
+
+def test_iwae_bound_from_given_codes_reproduces_vae_iwae_on_the_same_draws():
+    model = informative_vae(latent_dim=3, dtype=torch.float64)
+    x = binary_data(6, seed=4).to(torch.float64)
+    k = 20
+    with torch.no_grad():
+        expected = model.iwae(x, k, generator=gen(8))
+        mu, log_var = model.encode(x)
+        g = gen(8)  # VAE.iwae draws each eps_j as its own (B, L) tensor, in order
+        eps = torch.stack([torch.randn(mu.shape, generator=g, dtype=mu.dtype) for _ in range(k)])
+        z = mu + torch.exp(0.5 * log_var) * eps  # (K, B, L)
+        log_px_z = bernoulli_log_likelihood(model.decode(z.reshape(k * 6, 3)), x.repeat(k, 1)).reshape(k, 6)
+        got = iwae_bound(log_px_z, z, mu, log_var)
+    assert got.shape == (6,)
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_iwae_bound_against_torch_distributions_and_far_in_the_tail():
+    g = gen(9)
+    k, batch, latent = 7, 4, 3
+    mu, log_var = torch.randn(batch, latent, generator=g, dtype=torch.float64), \
+        torch.randn(batch, latent, generator=g, dtype=torch.float64)
+    z = mu + torch.exp(0.5 * log_var) * torch.randn(k, batch, latent, generator=g, dtype=torch.float64)
+    log_px_z = -50 + 5 * torch.randn(k, batch, generator=g, dtype=torch.float64)
+    log_w = (log_px_z + Normal(0.0, 1.0).log_prob(z).sum(-1)
+             - Normal(mu, torch.exp(0.5 * log_var)).log_prob(z).sum(-1))
+    expected = torch.tensor([math.log(sum(math.exp(v) for v in log_w[:, b].tolist()) / k) for b in range(batch)],
+                            dtype=torch.float64)  # log-mean-exp in plain Python floats: fine at -50
+    torch.testing.assert_close(iwae_bound(log_px_z, z, mu, log_var), expected, rtol=1e-12, atol=1e-12)
+    # with q = p(z) the density ratio is 1, so L_K is the log-mean-exp of log p(x|z) alone, even at -1000 nats
+    zeros = torch.zeros(2, 1, 1, dtype=torch.float64)
+    tail = iwae_bound(torch.tensor([[-1000.0], [-1001.0]], dtype=torch.float64), zeros, zeros[0], zeros[0])
+    torch.testing.assert_close(tail, torch.tensor([-1000.0 + math.log((1 + math.exp(-1)) / 2)], dtype=torch.float64))
+    equal = iwae_bound(torch.full((5, 3), -2.0), torch.zeros(5, 3, 2), torch.zeros(3, 2), torch.zeros(3, 2))
+    torch.testing.assert_close(equal, torch.full((3,), -2.0))  # K equal weights: the -log K makes it their value
+
+
+def test_the_exercise_references_of_notebook_01_can_be_hidden():
+    logits, x = torch.zeros(2, 3), torch.zeros(2, 3)
+    zeros = torch.zeros(1, 2, 1)
+    with grading.hidden(bernoulli_log_likelihood, iwae_bound):
+        with pytest.raises(grading.ReferenceHidden):
+            bernoulli_log_likelihood(logits, x)
+        with pytest.raises(grading.ReferenceHidden):
+            iwae_bound(torch.zeros(1, 2), zeros, zeros[0], zeros[0])
+    torch.testing.assert_close(bernoulli_log_likelihood(logits, x), torch.full((2,), 3 * math.log(0.5)))
 
 
 def test_elbo_and_iwae_against_log_marginal_by_quadrature():
@@ -555,6 +604,14 @@ def _bad_calls():
         (lambda: model.elbo(x, beta=-1.0), ValueError, "beta"),
         (lambda: model.iwae(x, 0), ValueError, "k"),
         (lambda: model.iwae(x, 2, chunk=0), ValueError, "chunk"),
+        (lambda: iwae_bound(torch.zeros(2), torch.zeros(2, 1, 1), torch.zeros(1, 1), torch.zeros(1, 1)),
+         ValueError, "log_px_z"),
+        (lambda: iwae_bound(torch.zeros(2, 3), torch.zeros(3, 2, 1), torch.zeros(3, 1), torch.zeros(3, 1)),
+         ValueError, "z"),
+        (lambda: iwae_bound(torch.zeros(2, 3), torch.zeros(2, 3, 1), torch.zeros(2, 1), torch.zeros(2, 1)),
+         ValueError, "mu"),
+        (lambda: iwae_bound(torch.zeros(2, 3), torch.zeros(2, 3, 1), torch.zeros(3, 1), torch.zeros(3, 2)),
+         ValueError, "log_var"),
         (lambda: model.sample(0), ValueError, "n"),
         (lambda: vae_loss(beta=-0.1), ValueError, "beta"),
         (lambda: vae_loss(free_bits=-1.0), ValueError, "free_bits"),

@@ -84,6 +84,8 @@ def q_sample(schedule: NoiseSchedule, x0: torch.Tensor, t: torch.Tensor, eps: to
     r"""Jump straight to step ``t`` with (2): :math:`x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon`.
 
     ``x0 (B, *dims)``, ``t (B,)`` int64 in ``0..T`` (``t = 0`` returns ``x0``) -> ``x_t (B, *dims)``.
+    NaN in ``x0`` gives NaN out, on purpose: this runs in every training step, where a check would cost a device
+    sync, and the training loop stops with ``TrainingDiverged`` at the first non-finite loss.
     """
     _check_schedule(schedule)
     _check_data(x0, "x0")

@@ -133,7 +133,11 @@ def ddim_step(schedule: NoiseSchedule, x_t: torch.Tensor, t: torch.Tensor, s: to
 
 
 def _check_start(x_T: object) -> torch.Tensor:
-    return check_tensor(x_T, "x_T", min_ndim=2, floating=True)
+    check_tensor(x_T, "x_T", min_ndim=2, floating=True)
+    if not bool(torch.isfinite(x_T).all()):  # otherwise the first step's NaN would be blamed on the network
+        raise ValueError(f"x_T contains {int((~torch.isfinite(x_T)).sum())} NaN or infinite entries; start the "
+                         f"sampler from finite noise, e.g. torch.randn(shape, generator=...)")
+    return x_T
 
 
 def _run(eps_model: Callable, schedule: NoiseSchedule, x_T: torch.Tensor, steps: torch.Tensor,

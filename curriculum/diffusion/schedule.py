@@ -79,12 +79,16 @@ def linear_schedule(T: int = 1000, beta_start: float | None = None, beta_end: fl
     total noise added (and hence :math:`\bar\alpha_T`) stays about the same.
     """
     check_positive_int(T, "T")
+    given_start, given_end = beta_start, beta_end
     scale = 1000.0 / T
     beta_start = 1e-4 * scale if beta_start is None else check_positive_float(beta_start, "beta_start")
     beta_end = 0.02 * scale if beta_end is None else check_positive_float(beta_end, "beta_end")
     if beta_end >= 1 or beta_start >= 1:
-        raise ValueError(f"beta_start and beta_end must be below 1, got {beta_start} and {beta_end}; "
-                         f"for small T pass smaller values")
+        if given_start is None and given_end is None:
+            raise ValueError(f"T={T} is too small for the default linear schedule: its betas (1e-4 to 0.02 scaled by "
+                             f"1000 / T) reach {beta_end:g}, and every beta must be below 1; use T >= 21, pass "
+                             f"beta_start and beta_end, or use cosine_schedule(T)")
+        raise ValueError(f"beta_start and beta_end must be below 1, got {beta_start:g} and {beta_end:g}")
     if T == 1:
         return NoiseSchedule(torch.tensor([beta_end], dtype=torch.float64), "linear")
     return NoiseSchedule(torch.linspace(beta_start, beta_end, T, dtype=torch.float64), "linear")

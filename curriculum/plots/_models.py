@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..protocol import draw
+from ..runtime import pick_device
 from ._validate import as_points, as_tensor
 
 LOG_PROB_WANT = "a callable mapping points (N, 2) to log-densities (N,), or a model with a log_prob(x) method"
@@ -42,7 +43,7 @@ def placement(fn: Callable, device: torch.device | str | None) -> tuple[torch.de
     tensor = _module_tensor(fn)
     dtype = torch.float32 if tensor is None else tensor.dtype
     if device is not None:
-        return torch.device(device), dtype
+        return pick_device(device), dtype
     return (torch.device("cpu") if tensor is None else tensor.device), dtype
 
 
