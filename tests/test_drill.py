@@ -18,6 +18,7 @@ import pytest
 from curriculum import drill
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=timezone.utc)
+D0 = T0.date()  # T0's calendar day (T0 is in UTC)
 DAY = timedelta(days=1)
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,20 +139,20 @@ def test_empty_folder_gives_an_empty_deck(tmp_path):
 # ---------------------------------------------------------------------------------------------- scheduling
 
 
-def test_new_card_is_in_box_0_and_due_now(deck):
+def test_new_card_is_in_box_0_and_due_today(deck):
     progress = drill.Progress()
     state = progress.state("vae-elbo", T0)
-    assert (state.box, state.due, state.reviews, state.is_new) == (0, T0, (), True)
+    assert (state.box, state.due, state.reviews, state.is_new) == (0, D0, (), True)
     assert len(drill.due_cards(deck, progress, T0)) == len(deck)
 
 
 def test_strong_climbs_the_boxes_and_stays_at_4():
-    state, now = drill.CardState(box=0, due=T0), T0
+    state, now = drill.CardState(box=0, due=D0), T0
     seen = []
     for _ in range(6):
         state = drill.review(state, "strong", now, seconds=30, time_limit_s=120)
-        seen.append((state.box, (state.due - now) / DAY))
-        now = state.due
+        seen.append((state.box, (state.due - now.date()).days))
+        now = datetime.combine(state.due, T0.timetz())  # reviewed on the day it is due
     assert seen == [(1, 3), (2, 7), (3, 14), (4, 21), (4, 21), (4, 21)]
     assert [r.grade for r in state.reviews] == ["strong"] * 6 and state.reviews[0].time == T0
 
@@ -162,9 +163,9 @@ def test_strong_climbs_the_boxes_and_stays_at_4():
     (0, "strong", 1, 3), (3, "strong", 4, 21), (4, "strong", 4, 21),
 ])
 def test_each_grade_moves_the_card_as_documented(box, grade, new_box, days):
-    state = drill.schedule(drill.CardState(box=box, due=T0), grade, T0 + DAY)
+    state = drill.schedule(drill.CardState(box=box, due=D0), grade, T0 + DAY)
     assert state.box == new_box == drill.next_box(box, grade)
-    assert state.due == T0 + DAY + days * DAY
+    assert state.due == D0 + DAY + days * DAY
     assert drill.INTERVALS_DAYS == (0, 3, 7, 14, 21)
 
 
@@ -178,12 +179,12 @@ def test_a_miss_is_due_now_and_lean_comes_back_in_three_days(deck):
 
 
 def test_review_records_time_taken_and_overtime():
-    state = drill.review(drill.CardState(due=T0), "lean", T0, seconds=150.25, time_limit_s=120)
+    state = drill.review(drill.CardState(due=D0), "lean", T0, seconds=150.25, time_limit_s=120)
     (record,) = state.reviews
     assert (record.grade, record.seconds, record.over_limit, record.time_limit_s) == ("lean", 150.25, True, 120)
     assert record.to_json() == {"time": "2025-01-01T09:00:00Z", "grade": "lean", "seconds": 150.2,
                                 "time_limit_s": 120, "over_limit": True}
-    assert not drill.review(drill.CardState(due=T0), "lean", T0, seconds=120, time_limit_s=120).reviews[0].over_limit
+    assert not drill.review(drill.CardState(due=D0), "lean", T0, seconds=120, time_limit_s=120).reviews[0].over_limit
 
 
 def test_bad_arguments_are_named():
@@ -192,7 +193,7 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match=r"box must be an integer in \[0, 4\], got 5"):
         drill.next_box(5, "strong")
     with pytest.raises(ValueError, match="seconds must be a non-negative number"):
-        drill.review(drill.CardState(due=T0), "no", T0, seconds=-1)
+        drill.review(drill.CardState(due=D0), "no", T0, seconds=-1)
     with pytest.raises(TypeError, match="now must be a datetime"):
         drill.schedule(drill.CardState(), "no", "2025-01-01")
 
@@ -236,10 +237,12 @@ def test_progress_round_trip(tmp_path, deck):
     drill.record_skills(progress, {drill.skill_key("vae", "vae skill one"): 3}, T0)
     assert drill.save_progress(progress) == path
     raw = json.loads(path.read_text(encoding="utf-8"))
-    assert set(raw) == {"version", "cards", "skills"} and raw["version"] == 1
-    assert raw["cards"]["vae-elbo"] == {"box": 1, "due": "2025-01-04T09:00:00Z", "reviews": [
+    assert set(raw) == {"version", "start_date", "cards", "skills", "last_review"} and raw["version"] == 1
+    assert raw["last_review"] == {"card": "gan-jsd", "time": "2025-01-01T09:00:00Z"}
+    assert raw["start_date"] == "2025-01-01"  # the first review starts the study plan
+    assert raw["cards"]["vae-elbo"] == {"box": 1, "due": "2025-01-04", "reviews": [
         {"time": "2025-01-01T09:00:00Z", "grade": "strong", "seconds": 42.0, "time_limit_s": 120,
-         "over_limit": False}]}
+         "over_limit": False, "before": {"box": 0, "due": None}}]}
     assert raw["cards"]["gan-jsd"]["reviews"][0]["over_limit"] is True
     assert raw["skills"] == [{"time": "2025-01-01T09:00:00Z", "ratings": {"vae: vae skill one": 3}}]
     again = drill.load_progress(path)
@@ -298,12 +301,15 @@ def test_a_kill_mid_write_leaves_the_previous_file_intact(tmp_path, deck):
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert "not reached" not in child.stdout
     assert path.read_bytes() == before
-    leftovers = [p.name for p in path.parent.iterdir() if p.name != "progress.json"]
-    assert leftovers and all(name.startswith(".progress.json.") and name.endswith(".tmp") for name in leftovers)
-    survived = drill.load_progress(path)
-    assert survived.notices == [] and len(survived.state("vae-elbo").reviews) == 1
+    leftovers = [p for p in path.parent.iterdir() if p.name not in ("progress.json", ".progress.json.lock")]
+    assert leftovers and all(p.name.startswith(".progress.json.") and p.name.endswith(".tmp") for p in leftovers)
+    assert all(p.stat().st_size > 10_000 for p in leftovers)  # the whole new file, orphaned
+    survived = drill.load_progress(path)  # the next start cleans up
+    (notice,) = survived.notices
+    assert "Removed 1 temporary file(s)" in notice and str(path) in notice
+    assert not any(p.exists() for p in leftovers) and len(survived.state("vae-elbo").reviews) == 1
     drill.record_review(survived, deck.get("vae-elbo"), "strong", T0)
-    drill.save_progress(survived)  # the stray temporary file does not get in the way
+    drill.save_progress(survived)
     assert drill.load_progress(path).state("vae-elbo").box == 1
 
 
@@ -347,11 +353,13 @@ def test_two_corruptions_in_the_same_second_keep_both_copies(tmp_path):
     assert [p.read_bytes() for p in _corrupt_copies(path)] == [b"first", b"second"]
 
 
-def test_an_unreadable_file_is_moved_aside(tmp_path, monkeypatch):
+def test_an_unreadable_file_is_not_taken_for_a_corrupt_one(tmp_path, monkeypatch):
     """A permission error while reading (simulated, so it also holds when the tests run as root, whom chmod 000
-    does not stop) gives a notice naming the path and keeps the bytes aside."""
+    does not stop; tests/test_drill_safety.py has the real thing) is an error naming the file, and nothing is
+    moved aside or replaced."""
     path = tmp_path / "progress.json"
-    path.write_text('{"version": 1, "cards": {}, "skills": []}')
+    content = '{"version": 1, "cards": {}, "skills": []}'
+    path.write_text(content)
     real_read_bytes = Path.read_bytes
 
     def refuse(self):
@@ -360,11 +368,11 @@ def test_an_unreadable_file_is_moved_aside(tmp_path, monkeypatch):
         return real_read_bytes(self)
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
-    progress = drill.load_progress(path, now=T0)
+    with pytest.raises(drill.UnreadableProgressFile, match="permission denied") as caught:
+        drill.load_progress(path, now=T0)
     monkeypatch.undo()
-    (aside,) = _corrupt_copies(path)
-    assert "cannot be read" in progress.notices[0] and str(path) in progress.notices[0]
-    assert aside.read_text().startswith('{"version": 1')
+    assert str(path) in str(caught.value) and "nothing was moved or replaced" in str(caught.value)
+    assert _corrupt_copies(path) == [] and path.read_text() == content
 
 
 def test_a_directory_at_the_file_path_is_moved_aside(tmp_path, deck):
@@ -448,7 +456,7 @@ def test_stats_summary(deck):
     assert "box 0 ( 0 days):    3  (2 never reviewed)" in text
     assert "vae    2 reviews: 1 / 0 / 1   accuracy 50%" in text
     assert "vae: vae skill one: 2 -> 4 (+2)" in text and "3 skill(s) not rated yet" in text
-    assert "Due now: 3" in text and "Due in the next 7 days (after now): 1" in text
+    assert "Due today: 3" in text and "Due in the next 7 days (after today): 1" in text
     assert drill.drill_stats(deck, progress, T0 + DAY, topic="gan").per_box == (1, 0, 1, 0, 0)
 
 
@@ -601,3 +609,12 @@ def test_the_drill_and_the_syllabus_import_without_torch_or_numpy():
     child = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert child.returncode == 0, child.stderr
     assert child.stdout.strip() == "[]"
+
+
+def test_the_widget_shows_a_readable_line_without_a_kernel_not_its_constructor(tmp_path):
+    widget = drill.drill_widget(topic="vae", progress_file=tmp_path / "progress.json", countdown=False)
+    bundle = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # the app, for a live front end
+    text = bundle["text/plain"]
+    assert text.startswith("[interview drill]") and "python -m curriculum drill --topic vae" in text
+    assert "children=" not in text and "VBox" not in text

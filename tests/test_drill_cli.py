@@ -55,22 +55,26 @@ def load(path: Path) -> dict:
 def test_two_card_session_then_only_the_miss_is_due_the_next_day(setup):
     _, path = setup
     # card 1: Enter reveals, 'x' is refused and asked again, s grades; card 2: Enter, n
+    # the miss comes back at the end of the session: input ends there
     done = run_cli(["drill", "--topic", "vae"], setup, stdin="\nx\ns\n\nn\n")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.index("[1/2] vae-elbo") < out.index("Time limit: 3:00") < out.index("Walk me through elbo.")
     assert out.index("Walk me through elbo.") < out.index("--- Model answer ---") < out.index("--- Rubric ---")
-    assert "Strong hire: every step of elbo" in out and "- elbo is exact." in out
+    assert "• Strong hire: every step of elbo" in out and "• elbo is exact." in out
+    assert "because a ≤ b." in out and "$" not in out  # Markdown rendered, maths as Unicode
     assert "Please type s, l, n or q (got 'x')." in out
     assert "-> strong hire: box 1, next review in 3 days (2025-01-04). Saved." in out
-    assert "[2/2] vae-jensen" in out and "-> no hire: box 0, next review now. Saved." in out
-    assert "Session complete: 2 card(s) graded (strong 1, lean 0, no 1)" in out
+    assert "[2/2] vae-jensen" in out
+    assert "-> no hire: box 0, next review today (asked again before this session ends). Saved." in out
+    assert "[3/3] vae-jensen" in out and "again: no hire earlier this session" in out
+    assert "Session ended (end of input): 2 card(s) graded (strong 1, lean 0, no 1)" in out
 
     saved = load(path)
     assert saved["version"] == 1 and saved["skills"] == []
     elbo, jensen = saved["cards"]["vae-elbo"], saved["cards"]["vae-jensen"]
-    assert (elbo["box"], elbo["due"]) == (1, "2025-01-04T09:00:00Z")
-    assert (jensen["box"], jensen["due"]) == (0, NOW)
+    assert (elbo["box"], elbo["due"]) == (1, "2025-01-04")
+    assert (jensen["box"], jensen["due"]) == (0, "2025-01-01")
     for entry, grade, limit in ((elbo, "strong", 180), (jensen, "no", 120)):
         (record,) = entry["reviews"]
         assert (record["time"], record["grade"], record["time_limit_s"], record["over_limit"]) == (NOW, grade, limit,
@@ -102,7 +106,7 @@ def test_stats(setup):
     assert f"Progress file: {path}" in out
     assert "box 0 ( 0 days):    2  (1 never reviewed)" in out and "box 1 ( 3 days):    1" in out
     assert "box 4 (21 days):    0" in out  # the removed card's entry is ignored
-    assert "Due now: 2" in out and "Due in the next 7 days (after now): 1" in out and "Reviews done: 2" in out
+    assert "Due today: 2" in out and "Due in the next 7 days (after today): 1" in out and "Reviews done: 2" in out
     assert "vae    2 reviews: 1 / 0 / 1   accuracy 50%" in out and "gan    0 reviews" in out
     assert "vae: vae skill one: 2 -> 4 (+2)" in out
     assert load(path)["cards"]["vae-removed-card"]["box"] == 4  # --stats writes nothing
@@ -169,7 +173,9 @@ def test_help_lists_the_subcommands(setup):
     top = run_cli(["--help"], setup)
     assert top.returncode == 0 and "drill" in top.stdout and "subcommands" in top.stdout
     sub = run_cli(["drill", "--help"], setup)
-    for option in ("--topic", "--due", "--limit", "--stats", "--skills", "--file", "CURRICULUM_DRILL_NOW"):
+    for option in ("--topic", "--due", "--limit", "--stats", "--skills", "--file", "CURRICULUM_DRILL_NOW", "--plan",
+                   "--start", "--mock", "--problem", "--search", "--list", "--undo", "--reset", "--export",
+                   "--daily-cap", "CURRICULUM_DRILL_TZ"):
         assert option in sub.stdout
 
 
@@ -196,3 +202,9 @@ def test_stats_on_the_real_deck(setup):
     result = run_cli(["drill", "--stats"], setup, real_deck=True)
     assert result.returncode == 0, result.stderr
     assert "Cards per box" in result.stdout and "Accuracy by topic" in result.stdout
+
+
+def test_a_deck_without_the_practice_problems_cannot_run_a_mock(setup):
+    result = run_cli(["drill", "--mock"], setup)
+    assert result.returncode == 1 and "the deck has no card 'vae-elbo-derivation'" in result.stderr
+    assert "Traceback" not in result.stderr

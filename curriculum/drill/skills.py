@@ -42,8 +42,7 @@ def record_skills(progress: Progress, ratings: Mapping[str, int], now: datetime)
     if not ratings:
         return None
     entry = {"time": format_time(as_utc(now)), "ratings": dict(ratings)}
-    progress.skills.append(entry)
-    progress.skills_changed = True
+    progress.add_skills(entry)
     return entry
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .clock import as_utc, format_time
+from .clock import local_date, zone_text
 from .deck import Deck
 from .scheduling import GRADES, INTERVALS_DAYS
 from .skills import SkillTrend, skill_key, skill_progress
@@ -33,8 +33,9 @@ class DrillStats:
 
 
 def drill_stats(deck: Deck, progress: Progress, now: datetime, topic: str | None = None) -> DrillStats:
-    """Counts for ``--stats``. ``due_next_7_days`` counts cards due after now and within 7 days."""
-    now = as_utc(now)
+    """Counts for ``--stats``, in the learner's calendar days (``now``'s zone): ``due_now`` counts the cards due
+    today or earlier, ``due_next_7_days`` those due after today and within 7 days."""
+    today = local_date(now)
     topics = [topic] if topic is not None else list(deck.topics)
     per_box = [0] * len(INTERVALS_DAYS)
     new = due_now = soon = reviews = 0
@@ -45,8 +46,8 @@ def drill_stats(deck: Deck, progress: Progress, now: datetime, topic: str | None
             state = progress.state(card.id, now)
             per_box[state.box] += 1
             new += state.is_new
-            due_now += state.due <= now
-            soon += now < state.due <= now + timedelta(days=7)
+            due_now += state.due <= today
+            soon += today < state.due <= today + timedelta(days=7)
             reviews += len(state.reviews)
             for item in state.reviews:
                 counts[item.grade] += 1
@@ -62,12 +63,12 @@ def format_stats(deck: Deck, progress: Progress, now: datetime, topic: str | Non
     """The ``--stats`` summary as text. Accuracy = share of reviews not graded "no hire"."""
     stats = drill_stats(deck, progress, now, topic)
     scope = f"topic {topic}" if topic else f"{len(deck.topics)} topics"
-    lines = [f"Drill progress at {format_time(now)} ({stats.cards} cards, {scope})",
+    lines = [f"Drill progress on {local_date(now):%Y-%m-%d} ({zone_text(now)}; {stats.cards} cards, {scope})",
              f"Progress file: {progress.path}", "", "Cards per box (review interval):"]
     for box, count in enumerate(stats.per_box):
         note = f"  ({stats.new} never reviewed)" if box == 0 and stats.new else ""
         lines.append(f"  box {box} ({INTERVALS_DAYS[box]:>2} days): {count:>4}{note}")
-    lines += ["", f"Due now: {stats.due_now}", f"Due in the next 7 days (after now): {stats.due_next_7_days}",
+    lines += ["", f"Due today: {stats.due_now}", f"Due in the next 7 days (after today): {stats.due_next_7_days}",
               f"Reviews done: {stats.reviews}", "",
               "Accuracy by topic (reviews: strong / lean / no hire; accuracy = not a no hire):"]
     width = max((len(name) for name in stats.grades_by_topic), default=5)

@@ -1,22 +1,21 @@
-"""The progress file: where it lives, how it is read, merged and written, and what happens to a bad one.
+"""The progress file: where it lives, how it is read, and how sessions save into it without losing each other's work.
 
-One JSON file, ``platformdirs.user_data_dir("genmodels-curriculum")/drill_progress.json`` unless the
-environment variable ``CURRICULUM_DRILL_FILE`` (``FILE_ENV``, a file path) or an explicit path says otherwise::
+One JSON file (its structure: ``records``), ``platformdirs.user_data_dir("genmodels-curriculum")/
+drill_progress.json`` unless the environment variable ``CURRICULUM_DRILL_FILE`` (``FILE_ENV``, a file path) or
+an explicit path says otherwise.
 
-    {"version": 1,
-     "cards": {"<card id>": {"box": 1, "due": "2025-01-04T09:00:00Z",
-                             "reviews": [{"time": "...", "grade": "strong", "seconds": 95.2,
-                                          "time_limit_s": 180, "over_limit": false}]}},
-     "skills": [{"time": "2025-01-01T09:00:00Z", "ratings": {"vae: Derive the ELBO two ways": 3}}]}
+Saving. A session never writes back its whole view of the file. Each change is an operation (a review, skill
+ratings, an undo, a topic reset, the plan's start date, a mock interview) applied at once to the progress in
+memory and kept as pending. ``save_progress`` takes the save lock (``access.progress_lock``), re-reads the file,
+applies the pending operations to what is on disk, writes the result atomically (``curriculum.io``: a kill
+mid-write leaves the previous file) and releases the lock. So two sessions at once, even on the same cards,
+keep every review: a review is added to the card's history as it is on disk, and the box moves from there.
 
-Times are ISO 8601 in UTC. A skill is keyed ``"<topic>: <skill>"`` so equal skill names in two topics stay
-apart. Writes are atomic (``curriculum.io.atomic_write_text``): a crash or a kill mid-write leaves the previous
-file intact. A save re-reads the file first and merges, so two sessions (a terminal and a notebook) do not
-erase each other's reviews of different cards. A file that cannot be read or parsed (bad JSON, wrong
-structure, another version) is never overwritten or deleted: it is moved aside to
-``<name>.corrupt-<UTC timestamp>``, a notice naming both paths is kept in ``Progress.notices``, and progress
-starts fresh. Entries for card ids that are not in the deck (removed or renamed cards) are kept in the file
-as they are and ignored.
+Reading. A missing file is empty progress. A file that cannot be parsed (bad JSON, wrong structure, another
+version) is never overwritten or deleted: it is moved aside to ``<name>.corrupt-<UTC timestamp>``, a notice
+naming both paths is kept in ``Progress.notices``, and progress starts fresh. A file this user may not read is
+*not* corrupt: ``UnreadableProgressFile`` is raised and nothing is moved. Temporary files left by killed saves
+are removed when progress is loaded. Entries for card ids that are not in the deck are kept and ignored.
 """
 from __future__ import annotations
 
@@ -24,114 +23,107 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_text
-from .clock import as_utc, parse_time
-from .deck import Card, json_kind
-from .scheduling import GRADES, MAX_BOX, CardState, Review, is_box, is_seconds, review
-from .skills import RATING_RANGE, is_rating
+from .access import (FILE_ENV, ProgressError, is_read_only, move_aside, progress_lock, read_only_file,
+                     remove_orphans, unreadable)
+from .clock import format_time, local_date, parse_day, parse_time
+from .deck import Card
+from .records import PROGRESS_VERSION, BadProgress, check_structure, extra_keys, state_from_json
+from .scheduling import CardState, check_grade, review
 
 __all__ = ["FILE_ENV", "Progress", "ProgressError", "progress_path", "load_progress", "save_progress",
            "record_review"]
 
-FILE_ENV = "CURRICULUM_DRILL_FILE"
 APP_NAME = "genmodels-curriculum"
 PROGRESS_FILENAME = "drill_progress.json"
-PROGRESS_VERSION = 1
-_TOP_KEYS = ("version", "cards", "skills")  # every other top-level key is kept as it is ("extra")
 
 
-class ProgressError(OSError):
-    """The progress file cannot be used (for example it is unreadable and cannot be moved aside)."""
+# ---------------------------------------------------------------------------------------------- operations
 
 
-class _BadProgress(ValueError):
-    """The file parsed as JSON but does not have the progress structure."""
+@dataclass(frozen=True)
+class _Review:
+    card_id: str
+    grade: str
+    now: datetime
+    seconds: float
+    time_limit_s: int | None
+
+    def apply(self, progress: Progress) -> None:
+        raw = progress.cards.get(self.card_id)
+        before = {"box": raw.get("box", 0), "due": raw.get("due")} if raw else {"box": 0, "due": None}
+        state = review(progress.state(self.card_id, self.now), self.grade, self.now, seconds=self.seconds,
+                       time_limit_s=self.time_limit_s, before=before)
+        progress.cards[self.card_id] = {**(raw or {}), **state.to_json()}
+        progress.extra["last_review"] = {"card": self.card_id, "time": format_time(self.now)}  # for undo
 
 
-def _time_from_json(text: object, where: str) -> datetime:
-    try:
-        return parse_time(text, where)
-    except ValueError as err:
-        raise _BadProgress(str(err)) from None
+@dataclass(frozen=True)
+class _SetState:
+    card_id: str
+    data: dict
+
+    def apply(self, progress: Progress) -> None:
+        progress.cards[self.card_id] = dict(self.data)
 
 
-def _review_from_json(data: object, where: str) -> Review:
-    if not isinstance(data, Mapping):
-        raise _BadProgress(f"{where} must be an object, got {json_kind(data)}")
-    for key in ("time", "grade", "seconds", "over_limit"):
-        if key not in data:
-            raise _BadProgress(f"{where} is missing {key!r}")
-    moment = _time_from_json(data["time"], f"{where}.time")
-    if data["grade"] not in GRADES:
-        raise _BadProgress(f"{where}.grade must be one of {', '.join(GRADES)}, got {data['grade']!r}")
-    if not is_seconds(data["seconds"]):
-        raise _BadProgress(f"{where}.seconds must be a non-negative number, got {data['seconds']!r}")
-    if not isinstance(data["over_limit"], bool):
-        raise _BadProgress(f"{where}.over_limit must be true or false, got {data['over_limit']!r}")
-    limit = data.get("time_limit_s")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-        raise _BadProgress(f"{where}.time_limit_s must be an integer, got {limit!r}")
-    return Review(time=moment, grade=data["grade"], seconds=float(data["seconds"]), over_limit=data["over_limit"],
-                  time_limit_s=limit)
+@dataclass(frozen=True)
+class _Skills:
+    entry: dict
+
+    def apply(self, progress: Progress) -> None:
+        if self.entry not in progress.skills:
+            progress.skills.append(dict(self.entry))
+            progress.skills.sort(key=lambda item: parse_time(item["time"]))
 
 
-def _state_from_json(data: object, where: str) -> CardState:
-    if not isinstance(data, Mapping):
-        raise _BadProgress(f"{where} must be an object, got {json_kind(data)}")
-    box = data.get("box")
-    if not is_box(box):
-        raise _BadProgress(f"{where}.box must be an integer in [0, {MAX_BOX}], got {box!r}")
-    due = data.get("due")
-    due_time = None if due is None else _time_from_json(due, f"{where}.due")
-    reviews = data.get("reviews", [])
-    if not isinstance(reviews, list):
-        raise _BadProgress(f"{where}.reviews must be a list, got {json_kind(reviews)}")
-    return CardState(box=box, due=due_time,
-                     reviews=tuple(_review_from_json(item, f"{where}.reviews[{i}]") for i, item in enumerate(reviews)))
+@dataclass(frozen=True)
+class _Append:
+    """Add an entry to a top-level list (``mocks``, ``archived``) once."""
+
+    key: str
+    entry: dict
+
+    def apply(self, progress: Progress) -> None:
+        entries = progress.extra.setdefault(self.key, [])
+        if self.entry not in entries:
+            entries.append(self.entry)
 
 
-def _check_skill_entry(entry: object, where: str) -> None:
-    if not isinstance(entry, Mapping) or "time" not in entry or not isinstance(entry.get("ratings"), Mapping):
-        raise _BadProgress(f"{where} must be an object with 'time' and 'ratings'")
-    _time_from_json(entry["time"], f"{where}.time")
-    low, high = RATING_RANGE
-    for skill, rating in entry["ratings"].items():
-        if not is_rating(rating):
-            raise _BadProgress(f"{where}.ratings[{skill!r}] must be an integer in [{low}, {high}], got {rating!r}")
+@dataclass(frozen=True)
+class _Start:
+    day: str
+    replace: bool
+
+    def apply(self, progress: Progress) -> None:
+        if self.replace or progress.extra.get("start_date") is None:
+            progress.extra["start_date"] = self.day
 
 
-def _check_structure(data: object) -> None:
-    """Raise ``_BadProgress`` unless ``data`` is a version-1 progress document."""
-    if not isinstance(data, Mapping):
-        raise _BadProgress(f"the top level must be an object, got {json_kind(data)}")
-    if data.get("version") != PROGRESS_VERSION:
-        raise _BadProgress(f"'version' must be {PROGRESS_VERSION}, got {data.get('version')!r}")
-    cards = data.get("cards")
-    if not isinstance(cards, Mapping):
-        raise _BadProgress(f"'cards' must be an object mapping card ids to their state, got {json_kind(cards)}")
-    for card_id, entry in cards.items():
-        _state_from_json(entry, f"cards[{card_id!r}]")
-    skills = data.get("skills", [])
-    if not isinstance(skills, list):
-        raise _BadProgress(f"'skills' must be a list, got {json_kind(skills)}")
-    for index, entry in enumerate(skills):
-        _check_skill_entry(entry, f"skills[{index}]")
+@dataclass(frozen=True)
+class _Custom:
+    """An operation defined elsewhere (undo and reset in ``history``): ``function(progress, *args)``."""
+
+    function: Any
+    args: tuple
+
+    def apply(self, progress: Progress) -> None:
+        self.function(progress, *self.args)
 
 
-def _extra(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in data.items() if key not in _TOP_KEYS}
+# ---------------------------------------------------------------------------------------------- progress
 
 
 @dataclass
 class Progress:
-    """The learner's progress: card states and skill ratings, as stored (entries are kept as plain JSON).
+    """The learner's progress as stored (entries are kept as plain JSON) plus this session's pending changes.
 
     Entries are parsed on demand, so an entry this session does not touch (an old card id, say) goes back to
-    the file exactly as it came.
+    the file exactly as it came. ``extra`` holds the other top-level keys (``start_date``, ``mocks``, ...).
     """
 
     cards: dict[str, dict] = field(default_factory=dict)
@@ -139,32 +131,59 @@ class Progress:
     path: Path | None = None
     notices: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    touched: set[str] = field(default_factory=set, repr=False)
-    skills_changed: bool = field(default=False, repr=False)
+    pending: list[Any] = field(default_factory=list, repr=False)
 
     def state(self, card_id: str, now: datetime | None = None) -> CardState:
-        """The card's state; a card never reviewed is in box 0 and due ``now``."""
+        """The card's state; a card never reviewed is in box 0 and due today (``now``'s day)."""
         if card_id in self.cards:
-            state = _state_from_json(self.cards[card_id], f"cards[{card_id!r}]")
+            state = state_from_json(self.cards[card_id], f"cards[{card_id!r}]", now)
             if state.due is not None:
                 return state
             box, reviews = state.box, state.reviews
         else:
             box, reviews = 0, ()
-        return CardState(box=box, due=as_utc(now) if now is not None else None, reviews=reviews)
+        return CardState(box=box, due=local_date(now) if now is not None else None, reviews=reviews)
+
+    def apply(self, operation: Any) -> None:
+        """Apply a change now and keep it for the next save (which re-applies it to the file on disk)."""
+        operation.apply(self)
+        self.pending.append(operation)
 
     def set_state(self, card_id: str, state: CardState) -> None:
-        self.cards[card_id] = state.to_json()
-        self.touched.add(card_id)
+        self.apply(_SetState(card_id, state.to_json()))
+
+    def add_skills(self, entry: dict) -> None:
+        self.apply(_Skills(dict(entry)))
+
+    def add_entry(self, key: str, entry: dict) -> None:
+        """Append ``entry`` to the top-level list ``key`` (``"mocks"``, ``"archived"``)."""
+        self.apply(_Append(key, entry))
+
+    def change(self, function: Any, *args: Any) -> None:
+        """Apply ``function(progress, *args)`` now and again to the file's content at the next save."""
+        self.apply(_Custom(function, args))
+
+    def set_start(self, day: date, *, replace: bool = True) -> None:
+        """The study plan's day 0 (``replace=False``: only when none is set yet)."""
+        self.apply(_Start(day.isoformat(), replace))
+
+    @property
+    def start_date(self) -> date | None:
+        text = self.extra.get("start_date")
+        return parse_day(text) if text else None
+
+    @property
+    def mocks(self) -> list[dict]:
+        return list(self.extra.get("mocks", []))
 
     @property
     def dirty(self) -> bool:
         """Whether there is something that is not in the file yet."""
-        return bool(self.touched) or self.skills_changed
+        return bool(self.pending)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"version": PROGRESS_VERSION}
-        data.update(_extra(self.extra))
+        data.update(extra_keys(self.extra))
         data["cards"] = {card_id: self.cards[card_id] for card_id in sorted(self.cards)}
         data["skills"] = list(self.skills)
         return data
@@ -184,15 +203,19 @@ def progress_path(path: str | os.PathLike | None = None) -> Path:
 
 def _progress_from_json(data: Mapping[str, Any], path: Path | None) -> Progress:
     return Progress(cards={key: dict(value) for key, value in data["cards"].items()},
-                    skills=[dict(entry) for entry in data.get("skills", [])], path=path, extra=_extra(data))
+                    skills=[dict(entry) for entry in data.get("skills", [])], path=path,
+                    extra=json.loads(json.dumps(extra_keys(data))))
 
 
 def _read_progress(path: Path) -> tuple[dict | None, str | None]:
-    """(data, None) for a good file, (None, None) for no file, (None, reason) for a bad one."""
+    """(data, None) for a good file, (None, None) for no file, (None, reason) for a bad one.
+    ``UnreadableProgressFile`` when the file may not be read (a permission problem is not corruption)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None, None
+    except PermissionError:
+        raise unreadable(path) from None
     except OSError as err:
         return None, f"cannot be read ({err.strerror or err})"
     try:
@@ -200,81 +223,76 @@ def _read_progress(path: Path) -> tuple[dict | None, str | None]:
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         return None, f"is not valid JSON ({err})"
     try:
-        _check_structure(data)
-    except _BadProgress as err:
+        check_structure(data)
+    except BadProgress as err:
         return None, f"is not a drill progress file ({err})"
     return data, None
 
 
-def _move_aside(path: Path, reason: str, now: datetime | None) -> str:
-    """Rename a bad progress file to ``<name>.corrupt-<UTC stamp>``; return the notice to show."""
-    stamp = as_utc(now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
-    number = 1
-    while os.path.lexists(aside):  # two bad files in one second: keep both copies
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
-        number += 1
-    try:
-        os.replace(path, aside)
-    except OSError as err:
-        raise ProgressError(f"progress file {str(path)!r} {reason}, and it could not be moved aside to "
-                            f"{str(aside)!r} ({err.strerror or err}). Move or repair it yourself, or choose "
-                            f"another file with --file or {FILE_ENV}.") from err
-    return (f"Progress file {path} {reason}. It was moved aside to {aside} (nothing was deleted); "
-            f"starting with fresh progress.")
+def _size_text(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} bytes"
 
 
 def load_progress(path: str | os.PathLike | None = None, *, now: datetime | None = None) -> Progress:
     """Read the progress file (see ``progress_path``); a missing file gives empty progress.
 
-    A file that cannot be read or parsed is moved aside to ``<name>.corrupt-<UTC time of now>`` and a notice
-    naming both paths is added to ``Progress.notices``; the returned progress is empty. ``ProgressError`` only
-    when the bad file cannot even be moved aside.
+    A file that cannot be parsed is moved aside to ``<name>.corrupt-<UTC time of now>`` and a notice naming both
+    paths is added to ``Progress.notices``; the returned progress is empty. ``UnreadableProgressFile`` when the
+    user may not read the file (nothing is moved); ``ProgressError`` when a bad file cannot be moved aside.
+    Temporary files that killed saves left beside the file are removed (with a notice).
     """
     path = progress_path(path)
     data, reason = _read_progress(path)
-    if data is not None:
-        return _progress_from_json(data, path)
-    progress = Progress(path=path)
+    progress = _progress_from_json(data, path) if data is not None else Progress(path=path)
     if reason is not None:
-        progress.notices.append(_move_aside(path, reason, now))
+        progress.notices.append(move_aside(path, reason, now))
+    removed, freed = remove_orphans(path)
+    if removed:
+        progress.notices.append(f"Removed {removed} temporary file(s) ({_size_text(freed)}) that interrupted "
+                                f"saves had left beside {path}; the progress file itself was not affected.")
     return progress
 
 
 def save_progress(progress: Progress, path: str | os.PathLike | None = None, *,
                   now: datetime | None = None) -> Path:
-    """Write ``progress`` atomically to ``path`` (default: where it was loaded from, else ``progress_path()``).
+    """Save ``progress``'s pending changes into ``path`` (default: where it was loaded from, else
+    ``progress_path()``), under the save lock: re-read the file, apply the changes to it, write it atomically.
 
-    The file on disk is read first and merged: entries this session changed win, every other entry on disk
-    (written by another session meanwhile) is kept, skill entries are united. If the file on disk has gone bad
-    it is moved aside first (notice in ``progress.notices``). Afterwards ``progress`` holds what was written.
+    A file on disk that has gone bad is moved aside first (notice in ``progress.notices``) and the session's
+    whole view is written. A read-only file is never replaced (``ReadOnlyProgressFile``). Afterwards
+    ``progress`` holds what was written and has nothing pending.
     """
     target = Path(path).expanduser() if path is not None else (progress.path or progress_path())
-    on_disk, reason = _read_progress(target)
-    if reason is not None:
-        progress.notices.append(_move_aside(target, reason, now))
-    merged_cards = dict(progress.cards)
-    merged_skills = list(progress.skills)
-    merged_extra = dict(progress.extra)
-    if on_disk is not None:
-        merged_cards.update(on_disk["cards"])
-        merged_cards.update({card_id: progress.cards[card_id] for card_id in progress.touched
-                             if card_id in progress.cards})
-        disk_skills = [dict(entry) for entry in on_disk.get("skills", [])]
-        merged_skills = disk_skills + [entry for entry in progress.skills if entry not in disk_skills]
-        merged_extra = {**_extra(on_disk), **progress.extra}
-    merged_skills.sort(key=lambda entry: parse_time(entry["time"]))
-    progress.cards, progress.skills, progress.extra = merged_cards, merged_skills, merged_extra
-    atomic_write_text(target, json.dumps(progress.to_json(), indent=2, ensure_ascii=False) + "\n")
+    with progress_lock(target):
+        if target.is_file() and is_read_only(target):
+            raise read_only_file(target)
+        on_disk, reason = _read_progress(target)
+        if reason is not None:
+            progress.notices.append(move_aside(target, reason, now))
+        if on_disk is not None:
+            merged = _progress_from_json(on_disk, target)
+            for operation in progress.pending:
+                operation.apply(merged)
+        else:  # no file (or a bad one moved aside): everything this session knows is what there is
+            merged = progress
+        text = json.dumps(merged.to_json(), indent=2, ensure_ascii=False) + "\n"
+        atomic_write_text(target, text)
+    progress.cards, progress.skills, progress.extra = merged.cards, merged.skills, merged.extra
     progress.path = target
-    progress.touched.clear()
-    progress.skills_changed = False
+    progress.pending.clear()
     return target
 
 
-def record_review(progress: Progress, card: Card, grade: str, now: datetime, *, seconds: float = 0.0) -> CardState:
-    """Schedule ``card`` after ``grade`` and record the review in ``progress`` (not saved yet)."""
-    now = as_utc(now)
-    state = review(progress.state(card.id, now), grade, now, seconds=seconds, time_limit_s=card.time_limit_s)
-    progress.set_state(card.id, state)
-    return state
+def record_review(progress: Progress, card: Card, grade: str, now: datetime, *, seconds: float = 0.0,
+                  time_limit_s: int | None = None) -> CardState:
+    """Schedule ``card`` after ``grade`` and record the review in ``progress`` (not saved yet).
+
+    ``time_limit_s`` defaults to the card's own (a mock interview passes its own limit). The first review
+    also fixes the study plan's start date (day 0) when none is set.
+    """
+    check_grade(grade)
+    if progress.start_date is None:
+        progress.set_start(local_date(now), replace=False)
+    limit = card.time_limit_s if time_limit_s is None else time_limit_s
+    progress.apply(_Review(card.id, grade, now, seconds, limit))
+    return progress.state(card.id, now)

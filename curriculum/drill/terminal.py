@@ -1,65 +1,37 @@
 """The drill in a terminal: ``run_session`` for the cards, ``run_skills`` for the self-assessment.
 
-``python -m curriculum drill`` calls these (see ``curriculum.__main__``). For each card the session shows the
-prompt and its time limit, runs a live countdown on one rewritten line (on a terminal) until Enter, shows the
-model answer, rubric and red flags, then asks for the self-grade: s (strong hire), l (lean hire), n (no hire);
-q quits. Progress is saved after every graded card, so a quit, a closed pipe or Ctrl-C loses nothing graded.
-When the input is not a terminal (a pipe or a file), each line read is echoed, so a transcript reads like the
-interactive session. Both functions take ``stdin``/``stdout`` and a ``clock`` (and ``run_session`` a ``timer``)
-so tests can script a whole session.
+``python -m curriculum drill`` calls these (see ``curriculum.__main__``). A session first makes sure the
+progress file can be saved (``access.check_writable``: a permission problem stops it before the first card)
+and says which of its cards are not due yet (early reviews). For each card it shows the prompt and its time
+limit, runs a live countdown on one rewritten line (on a terminal) until Enter, shows the model answer, rubric
+and red flags (Markdown rendered and wrapped to the terminal's width, maths as Unicode: ``termtext``), then
+asks for the self-grade: s (strong hire), l (lean hire), n (no hire); q quits. A card graded no hire comes
+back at the end of the session, up to ``RELEARN_LIMIT`` more times, until it earns a better grade. Progress is
+saved after every graded card, so a quit, a closed pipe or Ctrl-C loses nothing graded. Both functions take
+``stdin``/``stdout`` and a ``clock`` (``run_session`` also a ``timer`` and a ``width``) so tests can script a
+whole session.
 """
 from __future__ import annotations
 
 import sys
-import textwrap
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TextIO
 
-from .clock import clock_text, current_time, left_text, when_text
+from .access import check_writable
+from .clock import clock_text, current_time, left_text, local_date, when_text
+from .console import Console, ask_grade, ending, read_timed
 from .deck import Card, Deck
 from .scheduling import GRADE_LABELS, grade_counts
 from .skills import latest_skill_ratings, record_skills, skill_key
-from .store import Progress, record_review, save_progress
+from .store import Progress, progress_path, record_review, save_progress
+from .termtext import card_answer_text, prompt_text, terminal_width, wrap
 
-__all__ = ["SessionResult", "run_session", "run_skills"]
+__all__ = ["RELEARN_LIMIT", "SessionResult", "run_session", "run_skills", "say_notices", "early_cards_text"]
 
-
-class _Countdown:
-    """Rewrites one terminal line (``\\r``) with the time left, once per tick, until stopped."""
-
-    def __init__(self, limit_s: float, out: TextIO, timer: Callable[[], float], tick_s: float = 1.0):
-        self.limit_s, self.out, self.timer, self.tick_s = limit_s, out, timer, tick_s
-        self.start = timer()
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="drill-countdown", daemon=True)
-
-    def text(self) -> str:
-        return f"  {left_text(self.limit_s, self.timer() - self.start)} "
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:  # a stop() that has returned guarantees no further write
-                if self._stop.is_set():
-                    return
-                self.out.write("\r" + self.text().ljust(30))
-                self.out.flush()
-            if self._stop.wait(self.tick_s):
-                return
-
-    def begin(self) -> _Countdown:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        with self._lock:  # wait for a write in progress to finish
-            pass
-        self._thread.join(timeout=2 * self.tick_s + 1)
+RELEARN_LIMIT = 2  # how many more times one session asks a card graded no hire
 
 
 @dataclass
@@ -70,114 +42,80 @@ class SessionResult:
     ended: str = "done"  # "done", "quit" or "eof"
 
 
-def _grade_from(text: str) -> str | None:
-    answers = {"s": "strong", "strong": "strong", "l": "lean", "lean": "lean", "n": "no", "no": "no"}
-    return answers.get(text.strip().lower())
-
-
-def _card_text(card: Card) -> str:
-    flags = "\n".join(f"  - {flag}" for flag in card.red_flags)
-    rubric = card.rubric
-    return (f"\n--- Model answer ---\n{card.answer}\n\n--- Rubric ---\n"
-            f"Strong hire: {rubric.strong_hire}\nLean hire:   {rubric.lean_hire}\nNo hire:     {rubric.no_hire}\n"
-            f"\n--- Red flags (sentences that lose the room) ---\n{flags}\n")
-
-
-def _console(stdin: TextIO, stdout: TextIO) -> tuple[Callable[..., None], Callable[[], str]]:
-    """``say`` writes and flushes; ``read`` reads one line ('' at EOF) and, when the input is not a terminal
-    (a pipe or a file), echoes it so that a transcript reads like the interactive session."""
-    echo = not _isatty(stdin)
-
-    def say(text: str = "", end: str = "\n") -> None:
-        stdout.write(text + end)
-        stdout.flush()
-
-    def read() -> str:
-        line = stdin.readline()
-        if echo and line:
-            say(line.rstrip("\r\n"))
-        return line
-
-    return say, read
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
-
-
-def _say_notices(progress: Progress, say: Callable[[str], None]) -> None:
+def say_notices(progress: Progress, say: Callable[[str], None]) -> None:
     for notice in progress.notices:
         say(f"Note: {notice}")
     progress.notices.clear()
 
 
-def _ending(line: str) -> str | None:
-    """How a line read ends the session: "eof" at the end of input ('' from readline), "quit" for q; else None."""
-    if line == "":
-        return "eof"
-    return "quit" if line.strip().lower() in ("q", "quit") else None
+def early_cards_text(cards: Sequence[Card], progress: Progress, now: datetime, shown: int = 5) -> str | None:
+    """A sentence naming the cards of ``cards`` that are not due yet, or None when all are due."""
+    today = local_date(now)
+    early = [(card.id, progress.state(card.id, now).due) for card in cards]
+    early = [(card_id, due) for card_id, due in early if due > today]
+    if not early:
+        return None
+    names = ", ".join(f"{card_id} (due {due:%Y-%m-%d})" for card_id, due in early[:shown])
+    more = f" and {len(early) - shown} more" if len(early) > shown else ""
+    return (f"{len(early)} of these cards are not due yet and come after the due ones as early reviews: "
+            f"{names}{more}. For the due cards alone: --due.")
 
 
 def run_session(cards: Sequence[Card], progress: Progress, *, deck: Deck | None = None,
                 clock: Callable[[], datetime] = current_time, stdin: TextIO | None = None,
                 stdout: TextIO | None = None, timer: Callable[[], float] = time.monotonic,
-                live_countdown: bool | None = None, tick_s: float = 1.0) -> SessionResult:
+                live_countdown: bool | None = None, tick_s: float = 1.0, width: int | None = None) -> SessionResult:
     """Drill ``cards`` in the terminal, saving ``progress`` after every graded card.
 
-    For each card: the prompt and its time limit; a live countdown on a terminal (``live_countdown``, default:
-    both streams are TTYs) until Enter; the model answer, rubric and red flags; the self-grade s/l/n (asked
-    again on anything else; q quits). EOF ends the session cleanly. Progress is saved before returning.
+    Raises a ``ProgressPermissionError`` before the first card when the progress file cannot be saved. For each
+    card: the prompt and its time limit; a live countdown on a terminal (``live_countdown``, default: both
+    streams are TTYs) until Enter; the model answer, rubric and red flags wrapped to ``width`` (default: the
+    terminal's); the self-grade s/l/n (asked again on anything else; q quits). A no hire is asked again at the
+    end (at most ``RELEARN_LIMIT`` times). EOF ends the session cleanly. Progress is saved before returning.
     """
-    stdin = stdin if stdin is not None else sys.stdin
-    stdout = stdout if stdout is not None else sys.stdout
+    console = Console(stdin if stdin is not None else sys.stdin, stdout if stdout is not None else sys.stdout)
+    say = console.say
+    check_writable(progress.path or progress_path())
     if live_countdown is None:
-        live_countdown = _isatty(stdin) and _isatty(stdout)
+        live_countdown = console.color and not console.echo
+    width = width or terminal_width()
     result = SessionResult()
-    say, read = _console(stdin, stdout)
+    queue = list(cards)
+    asked_again: dict[str, int] = {}
 
-    total = len(cards)
-    say(f"Drill: {total} card{'s' if total != 1 else ''}. Answer out loud or on paper within the time limit, "
-        f"press Enter for the model answer, then grade yourself like an interviewer:")
-    say("  s = strong hire, l = lean hire, n = no hire; q quits (progress is saved after every card).")
-    for number, card in enumerate(cards, start=1):
+    total = len(queue)
+    say(wrap(f"Drill: {total} card{'s' if total != 1 else ''}. Answer out loud or on paper within the time limit, "
+             f"press Enter for the model answer, then grade yourself like an interviewer:", width))
+    say(wrap("s = strong hire, l = lean hire, n = no hire; q quits (progress is saved after every card).", width,
+             "  "))
+    if note := early_cards_text(queue, progress, clock()):
+        say(wrap(note, width))
+    number = 0
+    while number < len(queue):
+        card = queue[number]
+        number += 1
+        now = clock()
         title = deck.title(card.topic) if deck is not None and card.topic in deck.topics else card.topic
-        state = progress.state(card.id, clock())
-        say(f"\n[{number}/{total}] {card.id}  ({title} · section: {card.section} · box {state.box})")
+        state = progress.state(card.id, now)
+        again = " · again: no hire earlier this session" if card.id in asked_again else ""
+        early = f" · not due until {state.due:%Y-%m-%d}" if state.due > local_date(now) else ""
+        say(f"\n[{number}/{len(queue)}] {card.id}  ({title} · section: {card.section} · box {state.box}{early}"
+            f"{again})")
         say(f"Time limit: {clock_text(card.time_limit_s)}")
-        say(textwrap.indent(textwrap.fill(card.prompt, width=96), "  ") if "\n" not in card.prompt
-            else textwrap.indent(card.prompt, "  "))
+        say(prompt_text(card, width, color=console.color))
         say("\nThink, then press Enter to reveal the model answer (q + Enter quits).")
-        countdown = _Countdown(card.time_limit_s, stdout, timer, tick_s).begin() if live_countdown else None
-        started = timer()
-        try:
-            line = read()
-        finally:  # Ctrl-C included: the countdown must not keep writing
-            if countdown is not None:
-                countdown.stop()
-        elapsed = timer() - started
-        if countdown is not None:
-            say()
-        if ended := _ending(line):
+        line, elapsed = read_timed(console, lambda spent: f"  {left_text(card.time_limit_s, spent)} ", timer,
+                                   tick_s, live_countdown, say)
+        if ended := ending(line):
             result.ended = ended
             break
         over = elapsed > card.time_limit_s
         say(f"Time: {clock_text(elapsed)} of {clock_text(card.time_limit_s)}"
             + (f" (over the limit by {clock_text(elapsed - card.time_limit_s)})" if over else ""))
-        say(_card_text(card))
-        grade = None
-        while grade is None:
-            say("Grade [s = strong hire, l = lean hire, n = no hire, q = quit]: ", end="")
-            answer = read()
-            if ended := _ending(answer):
-                result.ended = ended
-                break
-            grade = _grade_from(answer)
-            if grade is None:
-                say(f"Please type s, l, n or q (got {answer.strip()!r}).")
+        say(card_answer_text(card, width, color=console.color))
+        grade, ended = ask_grade(console)
         if grade is None:
+            result.ended = ended or "eof"
             if result.ended == "eof":
                 say()
             break
@@ -185,11 +123,16 @@ def run_session(cards: Sequence[Card], progress: Progress, *, deck: Deck | None 
         new_state = record_review(progress, card, grade, now, seconds=elapsed)
         save_progress(progress, now=now)
         result.graded.append((card.id, grade))
-        say(f"-> {GRADE_LABELS[grade]}: box {new_state.box}, next review {when_text(new_state.due, now)}. Saved.")
-        _say_notices(progress, say)
+        comes_back = grade == "no" and asked_again.get(card.id, 0) < RELEARN_LIMIT
+        if comes_back:
+            asked_again[card.id] = asked_again.get(card.id, 0) + 1
+            queue.append(card)
+        say(f"-> {GRADE_LABELS[grade]}: box {new_state.box}, next review {when_text(new_state.due, now)}"
+            + (" (asked again before this session ends)" if comes_back else "") + ". Saved.")
+        say_notices(progress, say)
     if progress.dirty:
         save_progress(progress, now=clock())
-        _say_notices(progress, say)
+        say_notices(progress, say)
     counts = grade_counts(result.graded)
     how = {"done": "Session complete", "quit": "Session ended (q)", "eof": "Session ended (end of input)"}
     say(f"\n{how[result.ended]}: {len(result.graded)} card(s) graded (strong {counts['strong']}, "
@@ -205,9 +148,9 @@ def run_skills(deck: Deck, progress: Progress, *, topics: Sequence[str] | None =
     Invalid input is asked again; q or EOF stops early. The new ratings are stored as one timestamped entry
     and saved; returns them.
     """
-    stdin = stdin if stdin is not None else sys.stdin
-    stdout = stdout if stdout is not None else sys.stdout
-    say, read = _console(stdin, stdout)
+    console = Console(stdin if stdin is not None else sys.stdin, stdout if stdout is not None else sys.stdout)
+    say, read = console.say, console.read
+    check_writable(progress.path or progress_path())
     latest = latest_skill_ratings(progress)
     ratings: dict[str, int] = {}
     say("Skills self-assessment: rate each skill from 1 (cannot do it yet) to 5 (could teach it).")
@@ -225,7 +168,7 @@ def run_skills(deck: Deck, progress: Progress, *, topics: Sequence[str] | None =
                 say(f"  {skill} [{hint}]: ", end="")
                 line = read()
                 text = line.strip().lower()
-                if _ending(line):
+                if ending(line):
                     stopped = True
                     if line == "":
                         say()
@@ -243,7 +186,7 @@ def run_skills(deck: Deck, progress: Progress, *, topics: Sequence[str] | None =
         record_skills(progress, ratings, now)
         save_progress(progress, now=now)
         say(f"\nSaved {len(ratings)} rating(s) to {progress.path}.")
-        _say_notices(progress, say)
+        say_notices(progress, say)
     else:
         say("\nNo new ratings.")
     return ratings

@@ -5,7 +5,8 @@ countdown ticking in a background thread, and a "Reveal answer" button. Reveal s
 model answer, rubric and red flags with three grade buttons; a grade schedules the card, saves the same
 progress file as the terminal command, and moves to the next card. A summary follows the last card. The
 buttons call ``reveal()`` and ``grade(g)``, which tests may call directly; ``ipywidgets`` is imported only
-when a widget is built.
+when a widget is built. A progress file that cannot be saved (a read-only file or folder) is reported instead
+of the first card.
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from .access import ProgressPermissionError, check_writable
 from .clock import clock_text, current_time, left_text, when_text
 from .deck import Card, Deck, load_deck
 from .render import folded_markdown
 from .scheduling import GRADE_LABELS, CardState, check_grade, grade_counts, session_cards
-from .store import load_progress, record_review, save_progress
+from .store import load_progress, progress_path, record_review, save_progress
 
 __all__ = ["DrillWidget", "drill_widget"]
 
@@ -55,6 +57,11 @@ class DrillWidget:
         now = clock()
         self.progress = load_progress(progress_file, now=now)
         self.cards = session_cards(self.deck, self.progress, now, topic=topic, due_only=due_only, limit=limit)
+        try:  # before the first card: a grade that cannot be saved must not be asked for
+            check_writable(self.progress.path or progress_path())
+        except ProgressPermissionError as err:
+            self.cards = []
+            self.progress.notices.append(str(err))
         self.index = 0
         self.graded: list[tuple[str, str]] = []
         self.revealed = False
@@ -85,9 +92,19 @@ class DrillWidget:
             self.progress.notices.clear()
         self._show_card()
 
-    # what the front end displays
+    # what the front end displays: the app, and for a page without a kernel one readable line, not the
+    # container's constructor repr (VBox(children=(HTML(value=...)
     def _repr_mimebundle_(self, **kwargs):
-        return self.box._repr_mimebundle_(**kwargs)
+        bundle = dict(self.box._repr_mimebundle_(**kwargs))
+        bundle["text/plain"] = self.text_summary()
+        return bundle
+
+    def text_summary(self) -> str:
+        """What a reader without a running kernel sees in place of the app."""
+        where = f"the {self.topic} cards" if self.topic else "every topic's cards"
+        return (f"[interview drill] {len(self.cards)} card(s) from {where}, timed, graded strong / lean / no hire "
+                f"and scheduled for review. Run this cell in JupyterLab to drill, or in a terminal: "
+                f"python -m curriculum drill" + (f" --topic {self.topic}" if self.topic else ""))
 
     @property
     def card(self) -> Card | None:
