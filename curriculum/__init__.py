@@ -18,6 +18,7 @@ Shared
 - ``features``   a small digits classifier: features and class predictions for image samples
 - ``nets``       sinusoidal time embedding, time-conditioned MLP, conv encoder/decoder, small U-Net
 - ``train``      the one training loop (``run_steps``) and ``fit``; history, divergence errors, checkpoints
+- ``transport``  exact optimal transport: the assignment between point sets, W1 on the line and between sets
 - ``ode``        fixed-step ODE solvers (Euler, Heun, RK4)
 - ``plots``      the course's figures, one module per kind (a family adds ``plots/<family>.py``)
 - ``syllabus``   the course map: topics, notebooks, section names
@@ -26,7 +27,8 @@ Shared
 
 Families
 - ``vae``        VAEs and the ELBO (notebook 01)
-- ``gan``        GANs, the optimal discriminator and the JSD (notebook 02)
+- ``gan``        GANs, the optimal discriminator and the JSD (notebook 02); Wasserstein GANs, the critic,
+                 gradient penalty and weight clipping (notebook 03); one adversarial loop for both
 - ``diffusion``  DDPM and DDIM in separate pieces (notebook 06)
 
 Import the modules you need (``from curriculum import toy, metrics``); nothing heavy is imported here.

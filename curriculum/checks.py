@@ -19,6 +19,7 @@ __all__ = [
     "check_choice",
     "check_finite",
     "check_nonnegative_float",
+    "check_adam_betas",
     "check_bool",
     "check_same_shape",
     "check_unit_interval",
@@ -199,3 +200,12 @@ def check_device(device: object, name: str = "device", *, allow_auto: bool = Tru
     if parsed.type not in ("cpu", "cuda"):
         raise ValueError(f"{name} must be {forms}; got {device!r} (the course runs on the CPU or a CUDA GPU)")
     return parsed
+
+
+def check_adam_betas(value: object, name: str = "betas") -> tuple[float, float]:
+    """Adam's ``(beta1, beta2)``: a pair of numbers in [0, 1), e.g. (0.5, 0.999)."""
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value)):
+        raise ValueError(f"{name} must be a pair of numbers in [0, 1), e.g. (0.5, 0.999); got {value!r}")
+    return float(value[0]), float(value[1])
+

@@ -49,7 +49,9 @@ __all__ = [
     "Checkerboard",
     "TwoMoons",
     "ring_of_gaussians",
+    "grid_of_gaussians",
     "unbalanced_mixture",
+    "ParallelLine",
     "GaussianMixture1D",
     "two_gaussians_1d",
     "get",
@@ -324,6 +326,18 @@ def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.1) -
     return GaussianMixture2D(means, std, name=f"ring of {n_modes} Gaussians", extent=(-pad, pad, -pad, pad))
 
 
+def grid_of_gaussians(side: int = 5, spacing: float = 1.0, std: float = 0.1) -> GaussianMixture2D:
+    """``side`` x ``side`` equal Gaussians on a square lattice centred at the origin: 25 modes by default, a harder
+    mode-collapse test than the ring (more modes, and a generator from connected noise must thread them all)."""
+    check_positive_int(side, "side")
+    check_positive_float(spacing, "spacing")
+    check_positive_float(std, "std")
+    ticks = (torch.arange(side, dtype=torch.float64) - (side - 1) / 2) * spacing
+    means = torch.cartesian_prod(ticks, ticks)
+    pad = float(ticks[-1]) + 4 * std
+    return GaussianMixture2D(means, std, name=f"{side}x{side} grid of Gaussians", extent=(-pad, pad, -pad, pad))
+
+
 def unbalanced_mixture(minor_weight: float = 0.15) -> GaussianMixture2D:
     """A heavy broad component and a light narrow one: tests whether a model keeps the rare mode."""
     check_probability(minor_weight, "minor_weight", open_interval=True)
@@ -396,6 +410,31 @@ class GaussianMixture1D:
         return f"GaussianMixture1D(means={self.means.tolist()}, stds={self.stds.tolist()})"
 
 
+class ParallelLine:
+    r"""The uniform distribution on the vertical segment :math:`\{\theta\} \times [0, 1]` of the plane.
+
+    Arjovsky et al.'s parallel lines (WGAN, Example 1): ``ParallelLine(0)`` and ``ParallelLine(theta)`` have
+    disjoint supports for every :math:`\theta \ne 0`, so :math:`\mathrm{JSD} = \log 2` and
+    :math:`\mathrm{KL} = \infty` whatever :math:`\theta` is, while :math:`W_1 = |\theta|`. The law is singular
+    (no density on the plane), so it has ``sample(n, generator) -> (n, 2)`` float32 and no ``log_prob``.
+    """
+
+    def __init__(self, theta: float) -> None:
+        if isinstance(theta, bool) or not isinstance(theta, (int, float)) or not math.isfinite(theta):
+            raise ValueError(f"theta must be a finite number (the line's horizontal position), got {theta!r}")
+        self.theta, self.name = float(theta), f"line at x = {float(theta):g}"
+
+    def sample(self, n: int, generator: torch.Generator | int | None = None, *, seed: int | None = None
+               ) -> torch.Tensor:
+        """``n`` points ``(n, 2)``: ``(theta, u)`` with ``u ~ U[0, 1]``."""
+        check_positive_int(n, "n")
+        u = torch.rand(n, generator=as_generator(generator, seed))
+        return torch.stack([torch.full_like(u, self.theta), u], dim=1)
+
+    def __repr__(self) -> str:
+        return f"ParallelLine(theta={self.theta:g})"
+
+
 def two_gaussians_1d() -> GaussianMixture1D:
     """The 1-D data of the GAN notebooks: :math:`\tfrac12 N(-1, 0.5^2) + \tfrac12 N(1.5, 0.4^2)`."""
     return GaussianMixture1D([-1.0, 1.5], [0.5, 0.4], name="two Gaussians on the line")
@@ -403,6 +442,7 @@ def two_gaussians_1d() -> GaussianMixture1D:
 
 _FACTORIES = {
     "ring": ring_of_gaussians,
+    "grid": grid_of_gaussians,
     "unbalanced": unbalanced_mixture,
     "checkerboard": Checkerboard,
     "moons": TwoMoons,
@@ -411,7 +451,7 @@ NAMES = tuple(_FACTORIES)
 
 
 def get(name: str) -> ToyDistribution:
-    """A toy distribution by short name: ``"ring"``, ``"unbalanced"``, ``"checkerboard"`` or ``"moons"``."""
+    """A toy distribution by short name: ``"ring"``, ``"grid"``, ``"unbalanced"``, ``"checkerboard"`` or ``"moons"``."""
     if name not in _FACTORIES:
         raise ValueError(f"name must be one of {', '.join(map(repr, NAMES))}; got {name!r}")
     return _FACTORIES[name]()

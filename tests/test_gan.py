@@ -244,9 +244,14 @@ def test_nan_data_raises_training_diverged():
 
 @pytest.mark.parametrize("kwargs,name", [
     (dict(steps=0), "steps"), (dict(batch_size=-1), "batch_size"), (dict(lr_g=0.0), "lr_g"),
-    (dict(lr_d=float("nan")), "lr_d"), (dict(d_steps=0), "d_steps"), (dict(loss="wasserstein"), "loss"),
+    (dict(lr_d=float("nan")), "lr_d"), (dict(d_steps=0), "d_steps"), (dict(loss="hinge"), "loss"),
     (dict(latent_dim=0), "latent_dim"), (dict(betas=(0.5, 1.5)), "betas"), (dict(snapshot_every=0), "snapshot_every"),
     (dict(spectral_norm="yes"), "spectral_norm"), (dict(seed=-1), "seed"),
+    (dict(loss="wasserstein", gp_weight=-1.0), "gp_weight"), (dict(loss="wasserstein", clip=0.0), "clip"),
+    (dict(loss="wasserstein", clip=-0.01), "clip"), (dict(loss="wasserstein", d_steps=0), "d_steps"),
+    (dict(loss="wasserstein", gp_weight=float("inf")), "gp_weight"), (dict(gp_weight=10.0), "loss='wasserstein'"),
+    (dict(clip=0.01), "loss='wasserstein'"), (dict(loss="wasserstein", gp_weight=10.0, minibatch_std=True),
+                                              "minibatch_std"),
 ])
 def test_config_validation_names_the_argument(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
