@@ -29,6 +29,7 @@ Families
 - ``vae``        VAEs and the ELBO (notebook 01)
 - ``gan``        GANs, the optimal discriminator and the JSD (notebook 02); Wasserstein GANs, the critic,
                  gradient penalty and weight clipping (notebook 03); one adversarial loop for both
+- ``flows``      coupling flows (RealNVP) with exact likelihoods, dequantisation (notebook 04)
 - ``diffusion``  DDPM and DDIM in separate pieces (notebook 06)
 
 Import the modules you need (``from curriculum import toy, metrics``); nothing heavy is imported here.

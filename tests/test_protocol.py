@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from curriculum import baselines, diffusion, gan, gaussians, metrics, nets, protocol, toy, vae
+from curriculum import baselines, diffusion, flows, gan, gaussians, metrics, nets, protocol, toy, vae
 
 
 def _models():
@@ -16,6 +16,8 @@ def _models():
     gauss = gaussians.Gaussian(torch.tensor([1.0, -0.5]), torch.tensor([[1.0, 0.6], [0.6, 0.5]]))
     lvm = vae.LinearGaussianLVM(torch.randn(3, 2), torch.zeros(3), 0.5)
     net = nets.TimeMLP(2, hidden=16, depth=2, time_scale=1.0)
+    flow = flows.realnvp(2, couplings=2, hidden=8).double()
+    flow(torch.randn(64, 2, dtype=torch.float64))  # initialise the ActNorms
     return [
         ("ring", toy.get("ring"), protocol.EXACT, toy.get("ring").entropy().value),
         ("moons", toy.get("moons"), protocol.EXACT, toy.get("moons").entropy().value),
@@ -26,6 +28,7 @@ def _models():
         ("diffusion gaussian", diffusion.GaussianData(gauss.mean, gauss.cov), protocol.EXACT, gauss.entropy()),
         ("linear-Gaussian LVM", lvm, protocol.EXACT, None),
         ("VAE", vae.VAE(data_dim=6, latent_dim=2, hidden=8, depth=1), protocol.LOWER_BOUND, None),
+        ("RealNVP", flow, protocol.EXACT, None),
         ("GAN generator", gan.Generator(latent_dim=2, hidden=8, depth=1), None, None),
         ("DDIM sampler", diffusion.DiffusionModel(net, diffusion.linear_schedule(100), (2,), num_steps=5), None, None),
     ]
