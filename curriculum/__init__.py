@@ -19,6 +19,7 @@ Shared
 - ``nets``       sinusoidal time embedding, time-conditioned MLP, conv encoder/decoder, small U-Net
 - ``train``      the one training loop (``run_steps``) and ``fit``; history, divergence errors, checkpoints
 - ``transport``  exact optimal transport: the assignment between point sets, W1 on the line and between sets
+- ``langevin``   unadjusted Langevin dynamics from a score, and its stationary bias on a Gaussian
 - ``ode``        fixed-step ODE solvers (Euler, Heun, RK4)
 - ``plots``      the course's figures, one module per kind (a family adds ``plots/<family>.py``)
 - ``syllabus``   the course map: topics, notebooks, section names

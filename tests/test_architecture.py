@@ -14,7 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "curriculum"
 SHARED = {
     "__init__", "__main__", "checks", "runtime", "io", "tensors", "protocol", "gaussians", "toy", "baselines",
-    "data", "metrics", "features", "nets", "train", "ode", "plots", "syllabus", "drill", "assignments", "grading", "transport",
+    "data", "metrics", "features", "nets", "train", "ode", "plots", "syllabus", "drill", "assignments", "grading",
+    "transport", "langevin",
 }
 MAX_LINES = 600
 
