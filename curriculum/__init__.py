@@ -31,6 +31,7 @@ Families
 - ``gan``        GANs, the optimal discriminator and the JSD (notebook 02); Wasserstein GANs, the critic,
                  gradient penalty and weight clipping (notebook 03); one adversarial loop for both
 - ``flows``      coupling flows (RealNVP) with exact likelihoods, dequantisation (notebook 04)
+- ``ebm``        energy-based models: energy network, contrastive loss, replay buffer, log Z by quadrature
 - ``diffusion``  DDPM and DDIM in separate pieces (notebook 06)
 
 Import the modules you need (``from curriculum import toy, metrics``); nothing heavy is imported here.
