@@ -33,12 +33,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .checks import (check_nonnegative_float, check_nonnegative_int, check_positive_float, check_positive_int,
+from .checks import (check_choice, check_nonnegative_float, check_nonnegative_int, check_positive_float, check_positive_int,
                      check_probability, check_tensor)
 from .grading import reference
 from .langevin import langevin
 from .nets import MLP
-from .train import StepContext, TrainingDiverged, batch_source, run_steps, start_run
+from .train import LR_SCHEDULES, StepContext, TrainingDiverged, batch_source, run_steps, start_run
 
 __all__ = ["EnergyNet", "energy_score", "contrastive_loss", "ReplayBuffer", "log_partition", "EBMConfig",
            "EBMResult", "ContrastiveStep", "train_ebm"]
@@ -146,7 +146,8 @@ class EBMConfig:
     """``train_ebm``'s settings: ``steps`` Adam updates (``lr``, betas (0, 0.999) as is usual for EBMs) on
     batches of ``batch_size``; negatives from ``langevin_steps`` ULA updates of size ``step_size`` started from a
     ``ReplayBuffer`` of ``buffer_size`` points with restart share ``reinit`` over the box ``extent``; the
-    regulariser weight ``alpha``; the energy network's ``hidden``/``depth``; ``max_energy``: the divergence guard."""
+    regulariser weight ``alpha``; the energy network's ``hidden``/``depth``; ``max_energy``: the divergence guard; ``lr_schedule``:
+    ``"constant"`` or ``"cosine"`` (``curriculum.train.run_steps``)."""
 
     steps: int = 2000
     batch_size: int = 256
@@ -160,6 +161,7 @@ class EBMConfig:
     hidden: int = 128
     depth: int = 3
     max_energy: float = 1e4
+    lr_schedule: str = "constant"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -170,6 +172,7 @@ class EBMConfig:
         check_probability(self.reinit, "reinit")
         check_nonnegative_float(self.alpha, "alpha")
         check_nonnegative_int(self.seed, "seed")
+        check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES)
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,6 @@ def train_ebm(sample_data: Callable[[int, torch.Generator], torch.Tensor], confi
     buffer = ReplayBuffer(config.buffer_size, config.extent, config.reinit, noise)
     step = ContrastiveStep(energy, buffer, config, noise)
     result = run_steps(step, batch_source(sample_data, config.batch_size, stream), config.steps,
-                       what="EBM training", desc="EBM", progress=progress)
+                       what="EBM training", desc="EBM", lr_schedule=config.lr_schedule, progress=progress)
     energy.eval()
     return EBMResult(energy, buffer, result.history, result.logs["energy_real"], result.logs["energy_fake"])

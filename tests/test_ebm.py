@@ -68,6 +68,10 @@ def test_bad_inputs_name_the_argument():
         ebm.contrastive_loss(torch.zeros(3), torch.zeros(3), alpha=-0.1)
     with pytest.raises(ValueError, match="x must"):
         ebm.EnergyNet(2)(torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        ebm.EBMConfig(lr_schedule="linear")
+    with pytest.raises(ValueError, match="step_size"):
+        ebm.EBMConfig(step_size=0.0)
     with pytest.raises(ValueError, match="not finite"):
         ebm.log_partition(lambda y: torch.full((y.shape[0],), float("nan")), (-1, 1, -1, 1), resolution=4)
 
