@@ -38,6 +38,7 @@ from .checks import (check_choice, check_nonnegative_float, check_nonnegative_in
 from .grading import reference
 from .langevin import langevin
 from .nets import MLP
+from .tensors import input_gradient
 from .train import LR_SCHEDULES, StepContext, TrainingDiverged, batch_source, run_steps, start_run
 
 __all__ = ["EnergyNet", "energy_score", "contrastive_loss", "ReplayBuffer", "log_partition", "EBMConfig",
@@ -62,10 +63,7 @@ def energy_score(energy: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[to
     for ``curriculum.langevin``; the partition function does not enter."""
 
     def score(x: torch.Tensor) -> torch.Tensor:
-        with torch.enable_grad():
-            x = x.detach().requires_grad_(True)
-            (grad,) = torch.autograd.grad(energy(x).sum(), x)  # E(x_b) depends on x_b alone
-        return -grad.detach()
+        return -input_gradient(energy, x)  # E(x_b) depends on x_b alone
 
     return score
 

@@ -1,4 +1,5 @@
-"""Tensor helpers every family shares: broadcasting per-sample values against data of any shape.
+"""Tensor helpers every family shares: broadcasting per-sample values against data of any shape, and the
+gradient of a per-sample function with respect to its input (a critic's slope, a model's score).
 
 The one broadcasting helper of the course lives here (not in ``nets``), so a schedule or a probability path can
 use it without importing the networks.
@@ -9,7 +10,7 @@ import torch
 
 from .checks import check_positive_int, check_tensor
 
-__all__ = ["append_dims"]
+__all__ = ["append_dims", "input_gradient"]
 
 
 def append_dims(v: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -25,3 +26,20 @@ def append_dims(v: torch.Tensor, ndim: int) -> torch.Tensor:
         raise ValueError(f"v has {v.ndim} dims (shape {tuple(v.shape)}), more than ndim={ndim}; "
                          f"expected a per-sample tensor such as shape (B,)")
     return v.reshape(*v.shape, *([1] * (ndim - v.ndim)))
+
+
+def input_gradient(fn, x: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
+    """``d fn(x).sum() / dx``, shaped like ``x`` ``(B, *dims)``: every row's gradient of its own output when
+    ``fn`` maps each row on its own (no batch norm, no batch statistics). ``x`` is detached first.
+    ``create_graph=True`` keeps the graph so the gradient can be differentiated again (a gradient penalty);
+    otherwise the result is detached."""
+    check_tensor(x, "x", min_ndim=1, floating=True)
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        out = fn(x)
+        if not isinstance(out, torch.Tensor) or out.shape[:1] != x.shape[:1]:
+            raise ValueError(f"fn(x) must return one value per row of x, shape ({x.shape[0]},); "
+                             f"got {tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__}")
+        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph)
+    return grad if create_graph else grad.detach()
+

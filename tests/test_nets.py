@@ -281,3 +281,17 @@ def test_default_sizes_are_laptop_sized():
     assert count_parameters(UNet(8)) < 250_000
     assert count_parameters(UNet(28)) < 500_000
     assert count_parameters(TimeMLP()) < 150_000
+
+
+def test_input_gradient_gives_each_rows_own_gradient_and_can_be_differentiated_again():
+    from curriculum.tensors import input_gradient
+    x = torch.randn(5, 1, 2, 2, dtype=torch.float64)
+    assert torch.allclose(input_gradient(lambda v: 0.5 * (v.flatten(1) ** 2).sum(1), x), x)  # grad |x|^2/2 = x
+    a = torch.tensor([1.5, -2.0], dtype=torch.float64, requires_grad=True)
+    grad = input_gradient(lambda v: torch.sin(v @ a), torch.zeros(3, 2, dtype=torch.float64), create_graph=True)
+    assert torch.allclose(grad.detach(), a.detach().expand(3, 2))  # cos(0) a
+    (second,) = torch.autograd.grad(grad.sum(), a)  # d/da sum_b cos(x_b a) a = 3 (1, 1) at x = 0
+    assert torch.allclose(second, torch.full((2,), 3.0, dtype=torch.float64))
+    assert not input_gradient(lambda v: (v ** 2).sum(1), torch.ones(2, 2)).requires_grad
+    with pytest.raises(ValueError, match="one value per row"):
+        input_gradient(lambda v: v.sum(), torch.ones(3, 2))

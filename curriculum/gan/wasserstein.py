@@ -54,6 +54,7 @@ from ..checks import (check_adam_betas, check_bool, check_nonnegative_float, che
                       check_tensor)
 from ..grading import reference
 from ..runtime import generator as make_generator
+from ..tensors import input_gradient
 from ..train import StepContext, run_steps, start_run
 from .networks import Critic
 
@@ -140,12 +141,12 @@ def gradient_norms(critic: Callable[[torch.Tensor], torch.Tensor], x: torch.Tens
     weights (double backpropagation, needed by the penalty); otherwise the result is detached.
     """
     check_tensor(x, "x", min_ndim=2, floating=True)
-    x = x.detach().requires_grad_(True)
-    with torch.enable_grad():
-        scores = critic(x)
-        _check_scores(scores, "critic(x)")
-        # f(x_b) depends on x_b alone, so the gradient of the sum holds every per-sample gradient.
-        (grad,) = torch.autograd.grad(scores.sum(), x, create_graph=create_graph)
+
+    def checked_critic(points: torch.Tensor) -> torch.Tensor:
+        return _check_scores(critic(points), "critic(x)")
+
+    # f(x_b) depends on x_b alone, so the gradient of the sum holds every per-sample gradient.
+    grad = input_gradient(checked_critic, x, create_graph=create_graph)
     norms = grad.flatten(1).norm(dim=1)  # |grad f(x_b)|_2 per sample
     return norms if create_graph else norms.detach()
 
