@@ -4,13 +4,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from curriculum import baselines, gan, gaussians, grading, metrics, vae
+from curriculum import baselines, ebm, gan, gaussians, grading, langevin, metrics, vae
 from curriculum import diffusion as diff
 
 MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.reparameterize, vae.VAE.iwae,
           baselines.GaussianML.fit, gan.optimal_discriminator, gan.discriminator_loss,
           gan.generator_loss_nonsaturating, gan.jsd_from_discriminator, diff.q_sample, diff.simple_loss,
-          diff.ancestral_step, diff.ddim_step, vae.bernoulli_log_likelihood, vae.iwae_bound]
+          diff.ancestral_step, diff.ddim_step, vae.bernoulli_log_likelihood, vae.iwae_bound,
+          langevin.langevin_step, langevin.ula_stationary_variance, ebm.contrastive_loss, ebm.ReplayBuffer.draw]
 
 
 @pytest.mark.parametrize("ref", MARKED, ids=[r.__qualname__ for r in MARKED])

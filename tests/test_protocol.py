@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from curriculum import baselines, diffusion, flows, gan, gaussians, metrics, nets, protocol, toy, vae
+from curriculum import baselines, diffusion, ebm, flows, gan, gaussians, metrics, nets, protocol, toy, vae
 
 
 def _models():
@@ -29,6 +29,8 @@ def _models():
         ("linear-Gaussian LVM", lvm, protocol.EXACT, None),
         ("VAE", vae.VAE(data_dim=6, latent_dim=2, hidden=8, depth=1), protocol.LOWER_BOUND, None),
         ("RealNVP", flow, protocol.EXACT, None),
+        ("EBM", ebm.EnergyModel(ebm.EnergyNet(2, hidden=8, depth=1), (-3, 3, -3, 3), 0.01, 5, resolution=100),
+         protocol.QUADRATURE, None),
         ("GAN generator", gan.Generator(latent_dim=2, hidden=8, depth=1), None, None),
         ("DDIM sampler", diffusion.DiffusionModel(net, diffusion.linear_schedule(100), (2,), num_steps=5), None, None),
     ]
