@@ -41,6 +41,7 @@ import torch
 from .checks import check_no_nan, check_positive_float, check_positive_int, check_probability, check_tensor
 from .gaussians import LOG_2PI, log_normal, log_normal_isotropic
 from .protocol import EXACT, LogLikelihood, as_generator, numpy_seed
+from .tensors import input_gradient
 
 __all__ = [
     "Entropy",
@@ -119,6 +120,10 @@ class ToyDistribution(ABC):
         """``log_prob`` labelled exact (``curriculum.protocol``)."""
         return LogLikelihood(self.log_prob(x), EXACT)
 
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        r"""The exact score :math:`\nabla_x \log p(x)` ``(N, 2)``, by autograd of ``log_prob`` (detached)."""
+        return input_gradient(self.log_prob, x)
+
     def entropy(self, order: int = 48) -> Entropy:
         """Differential entropy in nats; quadrature at ``order`` and ``2 * order``, error = their difference."""
         check_positive_int(order, "order")
@@ -177,6 +182,13 @@ class GaussianMixture2D(ToyDistribution):
     @property
     def n_modes(self) -> int:
         return self.means.shape[0]
+
+    def convolved(self, sigma: float) -> GaussianMixture2D:
+        r"""The noised density :math:`p_\sigma = p * N(0, \sigma^2 I)`: the same mixture with every variance grown
+        by :math:`\sigma^2` (a sum of independent Gaussians), so its ``log_prob`` and ``score`` are exact."""
+        sigma = check_positive_float(sigma, "sigma")
+        return GaussianMixture2D(self.means, torch.sqrt(self.stds ** 2 + sigma ** 2), self.weights,
+                                 name=f"{self.name} * N(0, {sigma:g}^2 I)")
 
     def _sample(self, n, rng):
         k = rng.choice(self.n_modes, size=n, p=self.weights.numpy())  # k ~ Categorical(w)

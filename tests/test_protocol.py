@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from curriculum import baselines, diffusion, ebm, flows, gan, gaussians, metrics, nets, protocol, toy, vae
+from curriculum import baselines, diffusion, ebm, flows, gan, gaussians, metrics, nets, protocol, score, toy, vae
 
 
 def _models():
@@ -32,6 +32,8 @@ def _models():
         ("EBM", ebm.EnergyModel(ebm.EnergyNet(2, hidden=8, depth=1), (-3, 3, -3, 3), 0.01, 5, resolution=100),
          protocol.QUADRATURE, None),
         ("GAN generator", gan.Generator(latent_dim=2, hidden=8, depth=1), None, None),
+        ("score sampler", score.ScoreSampler(score.NoiseConditionalScore(2, hidden=8, depth=1),
+                                             score.geometric_sigmas(1.0, 0.1, 3), n_steps=3, step_scale=1e-3), None, None),
         ("DDIM sampler", diffusion.DiffusionModel(net, diffusion.linear_schedule(100), (2,), num_steps=5), None, None),
     ]
 
