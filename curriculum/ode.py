@@ -17,13 +17,14 @@ Symbols
 Methods, their global error order ``p`` (halving ``h`` divides the error by ``2^p``) and their cost in
 function evaluations (NFE) per step:
 
-==========  =====  =========  =====================================================================
-method      p      NFE/step   update
-==========  =====  =========  =====================================================================
-``euler``   1      1          ``x + h k1``
-``heun``    2      2          ``x + h (k1 + k2) / 2``, ``k2 = f(x + h k1, t + h)``
-``rk4``     4      4          ``x + h (k1 + 2 k2 + 2 k3 + k4) / 6`` (classical Runge-Kutta)
-==========  =====  =========  =====================================================================
+============  =====  =========  ===================================================================
+method        p      NFE/step   update
+============  =====  =========  ===================================================================
+``euler``     1      1          ``x + h k1``
+``midpoint``  2      2          ``x + h f(x + h k1 / 2, t + h / 2)`` (explicit midpoint rule)
+``heun``      2      2          ``x + h (k1 + k2) / 2``, ``k2 = f(x + h k1, t + h)``
+``rk4``       4      4          ``x + h (k1 + 2 k2 + 2 k3 + k4) / 6`` (classical Runge-Kutta)
+============  =====  =========  ===================================================================
 
 Gradients flow through the solver (no ``torch.no_grad`` inside); wrap the call yourself when sampling.
 """
@@ -38,9 +39,9 @@ from .checks import check_bool, check_choice, check_positive_int, check_tensor
 
 __all__ = ["METHODS", "ORDER", "NFE_PER_STEP", "nfe", "odeint"]
 
-METHODS = ("euler", "heun", "rk4")
-ORDER = {"euler": 1, "heun": 2, "rk4": 4}
-NFE_PER_STEP = {"euler": 1, "heun": 2, "rk4": 4}
+METHODS = ("euler", "midpoint", "heun", "rk4")
+ORDER = {"euler": 1, "midpoint": 2, "heun": 2, "rk4": 4}
+NFE_PER_STEP = {"euler": 1, "midpoint": 2, "heun": 2, "rk4": 4}
 
 VectorField = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -98,6 +99,9 @@ def odeint(f: VectorField, x0: torch.Tensor, t0: float = 0.0, t1: float = 1.0, s
         t, t_next = times[k], times[k + 1]
         if method == "euler":
             x = x + h * slope(x, t)
+        elif method == "midpoint":
+            k1 = slope(x, t)
+            x = x + h * slope(x + 0.5 * h * k1, t + 0.5 * h)
         elif method == "heun":
             k1 = slope(x, t)
             k2 = slope(x + h * k1, t_next)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from curriculum import baselines, ebm, gan, gaussians, grading, langevin, metrics, score, vae
+from curriculum import flow_matching
 from curriculum import diffusion as diff
 
 MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.reparameterize, vae.VAE.iwae,
@@ -12,7 +13,8 @@ MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.re
           gan.generator_loss_nonsaturating, gan.jsd_from_discriminator, diff.q_sample, diff.simple_loss,
           diff.ancestral_step, diff.ddim_step, vae.bernoulli_log_likelihood, vae.iwae_bound,
           langevin.langevin_step, langevin.ula_stationary_variance, ebm.contrastive_loss, ebm.ReplayBuffer.draw,
-          score.dsm_loss, score.tweedie_denoise, score.annealed_langevin_level]
+          score.dsm_loss, score.tweedie_denoise, score.annealed_langevin_level, flow_matching.linear_path,
+          flow_matching.cfm_loss]
 
 
 @pytest.mark.parametrize("ref", MARKED, ids=[r.__qualname__ for r in MARKED])
