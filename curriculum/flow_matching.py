@@ -91,6 +91,7 @@ def ot_pairing(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
     return x0[order]
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def sample(velocity: Velocity, x0: torch.Tensor, steps: int = 100, method: str = "euler") -> torch.Tensor:
     """Carry noise ``x0 (B, D)`` from t = 0 to t = 1 along ``velocity``; ``ode.nfe(method, steps)`` evaluations."""
     check_tensor(x0, "x0", ndim=2, floating=True)
@@ -120,6 +121,7 @@ def log_likelihood(velocity: Velocity, x1: torch.Tensor, log_p0: Callable[[torch
     return log_p0(x0) + integral  # log p1(x1) = log p0(x0) - int_0^1 div v dt
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def gaussian_marginal_velocity(m: torch.Tensor, S: torch.Tensor) -> Velocity:
     """(5): the exact marginal field of the linear path from N(0, I) to N(m, S) with independent coupling."""
     check_tensor(m, "m", ndim=1, floating=True)
@@ -180,7 +182,7 @@ class FMConfig:
     transport); the network's ``hidden``/``depth``."""
 
     steps: int = 4000
-    batch_size: int = 256
+    batch_size: int = 512  # 256 left the ring 0.06-0.09 nats from its entropy at 4,000 steps; 512: 0.037
     lr: float = 2e-3
     lr_schedule: str = "cosine"
     coupling: str = "independent"
@@ -198,11 +200,13 @@ class FMConfig:
 
 
 def train_flow_matching(sample_data: Callable[[int, torch.Generator], torch.Tensor], config: FMConfig | None = None,
-                        pairs: tuple[torch.Tensor, torch.Tensor] | None = None,
+                        pairs: tuple[torch.Tensor, torch.Tensor] | None = None, init: VelocityField | None = None,
                         progress: bool | None = None) -> tuple[VelocityField, FitResult]:
     """Fit a ``VelocityField`` with (2) on the linear path: noise N(0, I) and data batches from ``sample_data``,
     paired independently or by minibatch OT; or, for reflow, fixed ``pairs = (x0, x1)`` ``(N, D)`` each (drawn in
-    minibatches, ``config.coupling`` ignored). Returns the network (eval mode) and the history."""
+    minibatches, ``config.coupling`` ignored). ``init``: a network of the same shape whose weights are the starting
+    point (reflow fine-tunes the flow that made its pairs); it is copied, not changed. Returns the network (eval
+    mode) and the history."""
     config = FMConfig() if config is None else config
     if not isinstance(config, FMConfig):
         raise TypeError(f"config must be an FMConfig, got {type(config).__name__}")
@@ -213,6 +217,14 @@ def train_flow_matching(sample_data: Callable[[int, torch.Generator], torch.Tens
         dim, data = sample_data(2, torch.Generator().manual_seed(config.seed)).shape[1], sample_data
     torch.manual_seed(config.seed)  # the network's initial weights
     model = VelocityField(dim, config.hidden, config.depth)
+    if init is not None:
+        if not isinstance(init, VelocityField):
+            raise TypeError(f"init must be a VelocityField, got {type(init).__name__}")
+        try:
+            model.load_state_dict(init.state_dict())
+        except RuntimeError as error:
+            raise ValueError(f"init must have the config's shape (dim {dim}, hidden {config.hidden}, depth "
+                             f"{config.depth}): {error}") from None
 
     def loss_fn(net: VelocityField, batch) -> torch.Tensor:
         if pairs is not None:
@@ -264,10 +276,18 @@ class FlowMatchingModel:
         self.steps, self.method = check_positive_int(steps, "steps"), check_choice(method, "method", METHODS)
         self.likelihood_steps = check_positive_int(likelihood_steps, "likelihood_steps")
 
+    def _dtype(self) -> torch.dtype | None:
+        """The network's precision; None for a velocity without parameters (a closed-form field)."""
+        params = list(self.velocity.parameters()) if isinstance(self.velocity, nn.Module) else []
+        return params[0].dtype if params else None
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         x0 = torch.randn(check_positive_int(n, "n"), self.dim, generator=generator)
-        return sample(self.velocity, x0, self.steps, self.method)
+        return sample(self.velocity, x0.to(self._dtype() or x0.dtype), self.steps, self.method)
 
     def log_likelihood(self, x: torch.Tensor) -> LogLikelihood:
+        """(4) at ``x (B, dim)``, in the network's precision (a closed-form field keeps x's): ``(B,)``."""
+        check_tensor(x, "x", shape=(None, self.dim), floating=True)
         log_p0 = lambda z: -0.5 * (z ** 2).sum(dim=1) - 0.5 * self.dim * math.log(2 * math.pi)  # N(0, I)
-        return LogLikelihood(log_likelihood(self.velocity, x, log_p0, self.likelihood_steps, "rk4"), EXACT)
+        values = log_likelihood(self.velocity, x.to(self._dtype() or x.dtype), log_p0, self.likelihood_steps, "rk4")
+        return LogLikelihood(values, EXACT)

@@ -109,6 +109,21 @@ def test_training_lowers_the_loss_repeats_and_reflow_pairs_are_the_flow():
     _, reflowed = fm.train_flow_matching(None, fm.FMConfig(steps=20, batch_size=32, hidden=32, depth=2),
                                          pairs=(x0, x1), progress=False)
     assert len(reflowed.history) == 20
+    before = {k: v.clone() for k, v in first.state_dict().items()}
+    small = fm.FMConfig(steps=1, batch_size=32, hidden=32, depth=2, lr=1e-12)
+    warm, _ = fm.train_flow_matching(None, small, pairs=(x0, x1), init=first, progress=False)
+    cold, _ = fm.train_flow_matching(None, small, pairs=(x0, x1), progress=False)
+    probe = torch.randn(16, 2, generator=torch.Generator().manual_seed(3))
+    half = torch.full((16,), 0.5)
+    with torch.no_grad():  # one step at lr 1e-12 leaves the warm start where it began, and the cold one elsewhere
+        assert torch.allclose(warm(probe, half), first(probe, half), atol=1e-6)
+        assert not torch.allclose(cold(probe, half), first(probe, half), atol=1e-3)
+    assert all(torch.equal(before[k], v) for k, v in first.state_dict().items())  # init is copied, not trained
+    with pytest.raises(ValueError, match="init must have the config's shape"):
+        fm.train_flow_matching(None, fm.FMConfig(steps=1, hidden=16, depth=2), pairs=(x0, x1), init=first,
+                               progress=False)
+    with pytest.raises(TypeError, match="init must be a VelocityField"):
+        fm.train_flow_matching(None, small, pairs=(x0, x1), init=torch.nn.Linear(2, 2), progress=False)
     model = fm.FlowMatchingModel(first, steps=4, likelihood_steps=4)
     assert isinstance(model, protocol.GenerativeModel)
     assert protocol.log_likelihood(model, ring.sample(8, seed=1)).kind == protocol.EXACT

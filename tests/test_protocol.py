@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from curriculum import baselines, diffusion, ebm, flows, gan, gaussians, metrics, nets, protocol, score, toy, vae
+from curriculum import flow_matching
 
 
 def _models():
@@ -35,6 +36,11 @@ def _models():
         ("score sampler", score.ScoreSampler(score.NoiseConditionalScore(2, hidden=8, depth=1),
                                              score.geometric_sigmas(1.0, 0.1, 3), n_steps=3, step_scale=1e-3), None, None),
         ("DDIM sampler", diffusion.DiffusionModel(net, diffusion.linear_schedule(100), (2,), num_steps=5), None, None),
+        ("flow matching", flow_matching.FlowMatchingModel(flow_matching.VelocityField(2, hidden=8, depth=1), steps=4,
+                                                          likelihood_steps=4), protocol.EXACT, None),
+        ("flow matching, exact Gaussian field",  # the marginal field (6) from N(0, I) to the Gaussian above
+         flow_matching.FlowMatchingModel(flow_matching.gaussian_marginal_velocity(gauss.mean.double(), gauss.cov.double()),
+                                         steps=20, likelihood_steps=20), protocol.EXACT, gauss.entropy()),
     ]
 
 
