@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from curriculum import baselines, ebm, gan, gaussians, grading, langevin, metrics, ode, score, vae
-from curriculum import flow_matching
+from curriculum import flow_matching, latent_cfg
 from curriculum import diffusion as diff
 
 MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.reparameterize, vae.VAE.iwae,
@@ -14,7 +14,9 @@ MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.re
           diff.ancestral_step, diff.ddim_step, vae.bernoulli_log_likelihood, vae.iwae_bound,
           langevin.langevin_step, langevin.ula_stationary_variance, ebm.contrastive_loss, ebm.ReplayBuffer.draw,
           score.dsm_loss, score.tweedie_denoise, score.annealed_langevin_level, flow_matching.linear_path,
-          flow_matching.cfm_loss, flow_matching.sample, flow_matching.gaussian_marginal_velocity, ode.odeint]
+          flow_matching.cfm_loss, flow_matching.sample, flow_matching.gaussian_marginal_velocity, ode.odeint,
+          latent_cfg.attention, latent_cfg.drop_prompts, latent_cfg.guided_eps, latent_cfg.GaussianClasses.class_eps,
+          latent_cfg.GaussianClasses.eps]
 
 
 @pytest.mark.parametrize("ref", MARKED, ids=[r.__qualname__ for r in MARKED])
