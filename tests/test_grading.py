@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from curriculum import baselines, ebm, gan, gaussians, grading, langevin, metrics, ode, score, vae
-from curriculum import flow_matching, latent_cfg
+from curriculum import autoregressive, flow_matching, latent_cfg
 from curriculum import diffusion as diff
 
 MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.reparameterize, vae.VAE.iwae,
@@ -16,7 +16,7 @@ MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.re
           score.dsm_loss, score.tweedie_denoise, score.annealed_langevin_level, flow_matching.linear_path,
           flow_matching.cfm_loss, flow_matching.sample, flow_matching.gaussian_marginal_velocity, ode.odeint,
           latent_cfg.attention, latent_cfg.drop_prompts, latent_cfg.guided_eps, latent_cfg.GaussianClasses.class_eps,
-          latent_cfg.GaussianClasses.eps]
+          latent_cfg.GaussianClasses.eps, autoregressive.MaskedLinear.forward]
 
 
 @pytest.mark.parametrize("ref", MARKED, ids=[r.__qualname__ for r in MARKED])

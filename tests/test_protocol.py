@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from curriculum import baselines, diffusion, ebm, flows, gan, gaussians, metrics, nets, protocol, score, toy, vae
-from curriculum import flow_matching
+from curriculum import autoregressive, flow_matching
 
 
 def _models():
@@ -36,6 +36,10 @@ def _models():
         ("score sampler", score.ScoreSampler(score.NoiseConditionalScore(2, hidden=8, depth=1),
                                              score.geometric_sigmas(1.0, 0.1, 3), n_steps=3, step_scale=1e-3), None, None),
         ("DDIM sampler", diffusion.DiffusionModel(net, diffusion.linear_schedule(100), (2,), num_steps=5), None, None),
+        ("autoregressive MADE (binary)", autoregressive.BernoulliMADE(dim=6, hidden=16, depth=1).double(),
+         protocol.EXACT, None),
+        ("autoregressive mixture MADE", autoregressive.MixtureMADE(dim=2, components=3, hidden=8, depth=1).double(),
+         protocol.EXACT, None),
         ("flow matching", flow_matching.FlowMatchingModel(flow_matching.VelocityField(2, hidden=8, depth=1), steps=4,
                                                           likelihood_steps=4), protocol.EXACT, None),
         ("flow matching, exact Gaussian field",  # the marginal field (6) from N(0, I) to the Gaussian above
