@@ -255,14 +255,17 @@ def straightness(velocity: Velocity, x0: torch.Tensor, steps: int = 100) -> floa
     r""":math:`E\big[\int_0^1 |v(x_t, t)|^2 dt - |x_1 - x_0|^2\big] \ge 0` along the flow from ``x0`` (Euler,
     ``steps`` steps), zero exactly when every trajectory is a straight line travelled at constant speed."""
     check_tensor(x0, "x0", ndim=2, floating=True)
-    steps = check_positive_int(steps, "steps")
-    x, energy = x0, torch.zeros(x0.shape[0], dtype=x0.dtype, device=x0.device)
+    dim = x0.shape[1]
+
+    def augmented(state: torch.Tensor, t: torch.Tensor) -> torch.Tensor:  # d/dt (x, energy) = (v, |v|^2)
+        v = velocity(state[:, :dim], t)
+        return torch.cat([v, (v ** 2).sum(dim=1, keepdim=True)], dim=1)
+
+    start = torch.cat([x0, torch.zeros(x0.shape[0], 1, dtype=x0.dtype, device=x0.device)], dim=1)
     with torch.no_grad():
-        for k in range(steps):
-            v = velocity(x, torch.full((x.shape[0],), k / steps, dtype=x.dtype, device=x.device))
-            energy = energy + (v ** 2).sum(dim=1) / steps
-            x = x + v / steps
-    return float((energy - ((x - x0) ** 2).sum(dim=1)).mean())
+        end = odeint(augmented, start, 0.0, 1.0, steps=check_positive_int(steps, "steps"), method="euler")
+    x1, energy = end[:, :dim], end[:, dim]
+    return float((energy - ((x1 - x0) ** 2).sum(dim=1)).mean())
 
 
 class FlowMatchingModel:
