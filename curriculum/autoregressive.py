@@ -51,6 +51,7 @@ class MaskedLinear(nn.Linear):
         return F.linear(x, self.weight * self.mask, self.bias)
 
 
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def made_masks(dim: int, hidden: list[int] | tuple[int, ...], outputs_per_dim: int = 1) -> list[torch.Tensor]:
     """The masks of (2), input to output: one per layer, shaped ``(out, in)``. Hidden degrees cycle through
     ``1..dim-1``; the output layer has ``outputs_per_dim`` units of each degree ``1..dim`` (grouped by degree)."""

@@ -23,7 +23,9 @@ Symbols and shapes
 ``sigma``              :math:`\sigma = \exp(\tfrac12 \log\sigma^2)` (VAE); the observation noise std (LVM)
 ``eps``                :math:`\varepsilon \sim N(0, I)`, the noise of the reparameterisation
 ``logits``             decoder output :math:`l`; :math:`p_\theta(x \mid z) = \prod_i \mathrm{Bernoulli}(x_i;
-                       \operatorname{sigmoid}(l_i))`
+                       \operatorname{sigmoid}(l_i))` (``likelihood="bernoulli"``, the default)
+``m``, ``log_s2``      decoder outputs with ``likelihood="gaussian"`` (real-valued data such as the 2-D toys):
+                       :math:`p_\theta(x \mid z) = N(x; m(z), \operatorname{diag} e^{\log s^2(z)})`
 ``beta``               weight :math:`\beta` of the KL term (:math:`\beta = 1`: the true ELBO)
 ``free_bits``          :math:`\lambda`, the minimum KL (nats) charged per latent dimension
 ``k``                  number of importance samples :math:`z_1..z_k` of the IWAE bound
@@ -47,7 +49,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import (check_nonnegative_float, check_positive_float, check_positive_int, check_same_shape,
+from .checks import (check_choice, check_nonnegative_float, check_positive_float, check_positive_int, check_same_shape,
                      check_tensor, check_unit_interval)
 from .gaussians import check_covariance, kl_standard_normal_terms, log_normal_cholesky
 from .gaussians import kl_diag as gaussian_kl_diag
@@ -196,21 +198,27 @@ class ElboTerms:
 
 
 class VAE(nn.Module):
-    """A VAE with MLP encoder and decoder and a Bernoulli likelihood, for flattened binary images.
+    """A VAE with MLP encoder and decoder: a Bernoulli likelihood for flattened binary images (the default), or
+    ``likelihood="gaussian"`` for real-valued data (a diagonal Gaussian whose mean and log-variance the decoder
+    outputs, the log-variance clamped like the encoder's).
 
     Encoder: ``MLP(data_dim -> 2 * latent_dim)``, split into ``(mu, log_var)``. Decoder:
-    ``MLP(latent_dim -> data_dim)`` logits. ``hidden`` and ``depth`` size both MLPs. Prior :math:`N(0, I)`.
-    The device and dtype follow the parameters (``vae.double()`` for float64 inputs).
+    ``MLP(latent_dim -> data_dim)`` logits, or ``MLP(latent_dim -> 2 * data_dim)`` = ``(m, log_s2)``. ``hidden``
+    and ``depth`` size both MLPs. Prior :math:`N(0, I)`. The device and dtype follow the parameters
+    (``vae.double()`` for float64 inputs).
     """
 
-    def __init__(self, data_dim: int = 64, latent_dim: int = 8, hidden: int = 256, depth: int = 2) -> None:
+    def __init__(self, data_dim: int = 64, latent_dim: int = 8, hidden: int = 256, depth: int = 2,
+                 likelihood: str = "bernoulli") -> None:
         super().__init__()
         self.data_dim = check_positive_int(data_dim, "data_dim")
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         check_positive_int(hidden, "hidden")
         check_positive_int(depth, "depth")
+        self.likelihood = check_choice(likelihood, "likelihood", ("bernoulli", "gaussian"))
+        outputs = data_dim if likelihood == "bernoulli" else 2 * data_dim
         self.encoder = MLP(data_dim, 2 * latent_dim, hidden=hidden, depth=depth)
-        self.decoder = MLP(latent_dim, data_dim, hidden=hidden, depth=depth)
+        self.decoder = MLP(latent_dim, outputs, hidden=hidden, depth=depth)
 
     def _parameter(self) -> torch.Tensor:
         return next(self.parameters())
@@ -223,9 +231,19 @@ class VAE(nn.Module):
         return mu, log_var.clamp(LOG_VAR_MIN, LOG_VAR_MAX)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """``z`` ``(B, L)`` -> Bernoulli logits ``(B, D)``; pixel probabilities are ``sigmoid(logits)``."""
+        """``z`` ``(B, L)`` -> Bernoulli logits ``(B, D)``; pixel probabilities are ``sigmoid(logits)``. With
+        ``likelihood="gaussian"``: ``(B, 2D)``, the mean ``m`` and the unclamped log-variance side by side."""
         _batch_of_vectors(z, "z", self.latent_dim)
         return self.decoder(z)
+
+    def log_px_z(self, decoded: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        r""":math:`\log p(x \mid z)` ``(B,)`` from the decoder's output ``decoded = decode(z)`` and ``x (B, D)``."""
+        if self.likelihood == "bernoulli":
+            return bernoulli_log_likelihood(decoded, x)
+        m, log_s2 = decoded.chunk(2, dim=-1)
+        log_s2 = log_s2.clamp(LOG_VAR_MIN, LOG_VAR_MAX)
+        # log N(x; m, diag s^2) = sum_i [-(x_i - m_i)^2 / (2 s_i^2) - log s_i^2 / 2 - log(2 pi) / 2]
+        return (-0.5 * (x - m) ** 2 * torch.exp(-log_s2) - 0.5 * log_s2 - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
 
     def elbo(self, x: torch.Tensor, beta: float = 1.0, generator: torch.Generator | None = None) -> ElboTerms:
         r"""The (beta-)ELBO of each example with one reparameterised sample :math:`z \sim q(z \mid x)`:
@@ -235,7 +253,7 @@ class VAE(nn.Module):
         beta = check_nonnegative_float(beta, "beta")
         mu, log_var = self.encode(x)
         z = reparameterize(mu, log_var, generator=generator)  # z = mu + sigma * eps
-        reconstruction = bernoulli_log_likelihood(self.decode(z), x)  # log p(x | z)
+        reconstruction = self.log_px_z(self.decode(z), x)  # log p(x | z)
         kl = gaussian_kl(mu, log_var)  # KL(q(z|x) || N(0, I)), exact
         return ElboTerms(elbo=reconstruction - beta * kl, reconstruction=reconstruction, kl=kl)
 
@@ -264,9 +282,9 @@ class VAE(nn.Module):
             eps = torch.stack([torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
                                for _ in range(size)])  # (size, B, L)
             z = mu + sigma * eps  # z_j = mu + sigma * eps_j
-            logits = self.decode(z.reshape(size * batch, self.latent_dim))
+            decoded = self.decode(z.reshape(size * batch, self.latent_dim))
             x_rep = x.expand(size, *x.shape).reshape(size * batch, self.data_dim)
-            log_px_z = bernoulli_log_likelihood(logits, x_rep).reshape(size, batch)  # log p(x | z_j)
+            log_px_z = self.log_px_z(decoded, x_rep).reshape(size, batch)  # log p(x | z_j)
             # log p(z_j) - log q(z_j | x) = sum_l [-z^2/2 + eps^2/2 + log_var/2]   (the log 2 pi terms cancel)
             log_prior_ratio = 0.5 * (eps.pow(2) - z.pow(2) + log_var).sum(dim=-1)
             log_w = log_px_z + log_prior_ratio  # (size, B)
@@ -280,16 +298,22 @@ class VAE(nn.Module):
                                 ) -> tuple[torch.Tensor, torch.Tensor]:
         r"""``n`` draws from the model: :math:`z \sim N(0, I)`, pixel probabilities
         :math:`\operatorname{sigmoid}(l(z))` ``(n, D)`` (the decoder means, what one usually plots) and binary
-        images :math:`x \sim \mathrm{Bernoulli}` ``(n, D)``. No gradients."""
+        images :math:`x \sim \mathrm{Bernoulli}` ``(n, D)``. With ``likelihood="gaussian"``: the decoder means
+        :math:`m(z)` and draws :math:`x = m + s \varepsilon`. No gradients."""
         check_positive_int(n, "n")
         param = self._parameter()
         z = torch.randn(n, self.latent_dim, generator=generator, device=param.device, dtype=param.dtype)
+        if self.likelihood == "gaussian":
+            m, log_s2 = self.decode(z).chunk(2, dim=-1)
+            eps = torch.randn(m.shape, generator=generator, device=m.device, dtype=m.dtype)
+            return m, m + torch.exp(0.5 * log_s2.clamp(LOG_VAR_MIN, LOG_VAR_MAX)) * eps
         probs = torch.sigmoid(self.decode(z))
         binary = torch.bernoulli(probs, generator=generator)
         return probs, binary
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``n`` binary images ``(n, D)`` from the model (``curriculum.protocol``): the second half of
+        """``n`` binary images ``(n, D)`` (real vectors with a Gaussian decoder) from the model
+        (``curriculum.protocol``): the second half of
         ``sample_means_and_images`` from the same generator draws."""
         return self.sample_means_and_images(n, generator)[1]
 
@@ -321,7 +345,7 @@ def vae_loss(beta: float = 1.0, free_bits: float = 0.0) -> Callable[[nn.Module, 
 
     with :math:`\lambda` = ``free_bits`` nats per latent dimension (Kingma et al. 2016): below
     :math:`\lambda` a dimension's KL costs nothing more, so the optimiser has no reason to collapse it.
-    ``free_bits = 0`` gives the plain (beta-)ELBO. ``model`` needs ``encode`` and ``decode`` (a ``VAE``);
+    ``free_bits = 0`` gives the plain (beta-)ELBO. ``model`` needs ``encode``, ``decode`` and ``log_px_z`` (a ``VAE``);
     ``batch`` is a ``(B, D)`` tensor or a tuple whose first element is one. The noise comes from the global
     RNG, which ``fit`` seeds.
 
@@ -336,7 +360,7 @@ def vae_loss(beta: float = 1.0, free_bits: float = 0.0) -> Callable[[nn.Module, 
         x = _batch_data(batch)
         mu, log_var = model.encode(x)
         z = reparameterize(mu, log_var)  # z = mu + sigma * eps
-        reconstruction = bernoulli_log_likelihood(model.decode(z), x).mean()  # (1/B) sum_b log p(x_b | z_b)
+        reconstruction = model.log_px_z(model.decode(z), x).mean()  # (1/B) sum_b log p(x_b | z_b)
         kl_dims = kl_per_dimension(mu, log_var)  # KL_j, (L,)
         kl_term = kl_dims.clamp(min=free_bits).sum()  # sum_j max(lambda, KL_j)
         loss = -(reconstruction - beta * kl_term)

@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from curriculum import baselines, ebm, gan, gaussians, grading, langevin, metrics, ode, score, vae
-from curriculum import autoregressive, flow_matching, latent_cfg
+from curriculum import autoregressive, flow_matching, flows, latent_cfg
 from curriculum import diffusion as diff
+from curriculum.comparison import evaluate as comparison_evaluate
 
 MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.reparameterize, vae.VAE.iwae,
           baselines.GaussianML.fit, gan.optimal_discriminator, gan.discriminator_loss,
@@ -16,7 +17,8 @@ MARKED = [metrics.nll, metrics.noise_floor, gaussians.kl_standard_normal, vae.re
           score.dsm_loss, score.tweedie_denoise, score.annealed_langevin_level, flow_matching.linear_path,
           flow_matching.cfm_loss, flow_matching.sample, flow_matching.gaussian_marginal_velocity, ode.odeint,
           latent_cfg.attention, latent_cfg.drop_prompts, latent_cfg.guided_eps, latent_cfg.GaussianClasses.class_eps,
-          latent_cfg.GaussianClasses.eps, autoregressive.MaskedLinear.forward]
+          latent_cfg.GaussianClasses.eps, autoregressive.MaskedLinear.forward, autoregressive.made_masks,
+          comparison_evaluate.nll_gap, flows.discrete_nll_bound]
 
 
 @pytest.mark.parametrize("ref", MARKED, ids=[r.__qualname__ for r in MARKED])

@@ -31,3 +31,14 @@ def test_notebook_09_quotes_notebook_04s_realnvp_table():
         assert len(rows) == 1, f"notebook 04 prints one table row for {name}"
         for mean, stderr in values.values():
             assert f"{mean:.4f} ± {stderr:.4f}" in rows[0], f"{name}: {mean} ± {stderr} is not notebook 04's number"
+
+
+def test_notebook_10_quotes_notebook_08s_guidance_sweep():
+    code, _ = code_and_outputs("10_comparison.ipynb")
+    _, table = code_and_outputs("08_latent_diffusion_cfg.ipynb")
+    quoted = assigned_literal(code, "NOTEBOOK_08")
+    assert quoted, "nothing quoted"
+    for scale, adherence in quoted.items():
+        rows = [line.split() for line in table.splitlines() if line.split()[:1] == [f"{scale:.1f}"]]
+        assert len(rows) == 1, f"notebook 08 prints one sweep row for s = {scale}"
+        assert rows[0][1] == f"{adherence:.1f}%", f"s = {scale}: {adherence}% is not notebook 08's adherence"

@@ -22,6 +22,7 @@ import torch
 from ..checks import check_positive_int, check_tensor
 from ..metrics import Estimate, mean_and_stderr
 from ..protocol import LOWER_BOUND
+from ..grading import reference
 
 __all__ = ["dequantize", "discrete_nll_bound", "bits_per_dim"]
 
@@ -36,6 +37,7 @@ def dequantize(x: torch.Tensor, generator: torch.Generator | None = None) -> tor
 
 
 @torch.no_grad()
+@reference  # an exercise's reference: graded tests hide it (curriculum.grading)
 def discrete_nll_bound(log_prob: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, n_noise: int = 1,
                        generator: torch.Generator | None = None) -> Estimate:
     r"""The bound (1) in nats per data point: the mean over points of :math:`-\frac1K\sum_k \log p(x + u_k)`
