@@ -35,6 +35,7 @@ import torch
 
 from .. import metrics, protocol
 from ..checks import check_positive_int
+from ..gaussians import log_normal_isotropic
 from ..grading import reference
 
 __all__ = ["N_EVAL", "ToyMeasurement", "level_threshold", "modes_and_quality", "measure_toy", "c2st_floor",
@@ -71,9 +72,7 @@ def _components(dist, x: torch.Tensor) -> torch.Tensor:
     r"""Per-component :math:`\log w_k p_k(x)` ``(N, K)``: the moons' own, or the ring's Gaussians."""
     if hasattr(dist, "component_log_prob"):
         return dist.component_log_prob(x)
-    var = (dist.stds.to(x) ** 2)
-    sq = torch.cdist(x, dist.means.to(x)) ** 2  # |x - m_k|^2, (N, K)
-    return torch.log(dist.weights.to(x)) - sq / (2 * var) - torch.log(2 * math.pi * var)
+    return torch.log(dist.weights.to(x)) + log_normal_isotropic(x, dist.means.to(x), dist.stds.to(x) ** 2)
 
 
 def level_threshold(dist, n: int = 200_000, seed: int = 12345) -> float:
