@@ -17,7 +17,7 @@ Symbols: ``dist`` a ``curriculum.toy`` distribution; ``seed`` the training seed 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -94,7 +94,6 @@ class Recipe:
     build: Callable[[Budget], dict[str, nn.Module]]
     train: Callable[..., dict[str, nn.Module]]
     model: Callable[[dict[str, nn.Module], object], object]
-    notebook: str = field(default="")
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -271,25 +270,25 @@ def _ar_train(dist, seed: int, budget: Budget, progress: bool | None = False) ->
 
 TOY_RECIPES: tuple[Recipe, ...] = (
     Recipe("gaussian", "Gaussian baseline", "exact", 0, "closed-form fit, no optimiser step",
-           _gaussian_build, _gaussian_train, _gaussian_model, "00_generative_problem.ipynb"),
+           _gaussian_build, _gaussian_train, _gaussian_model),
     Recipe("vae", "VAE", "lower bound", 1, "one ELBO step (encoder and decoder)",
-           _vae_build, _vae_train, lambda m, d: IWAEModel(m["vae"]), "01_vae_elbo.ipynb"),
+           _vae_build, _vae_train, lambda m, d: IWAEModel(m["vae"])),
     Recipe("gan", "GAN", "none", 1, "+1 discriminator step",
-           _gan_build, _gan_trainer(False), lambda m, d: m["generator"], "02_gan_jsd.ipynb"),
+           _gan_build, _gan_trainer(False), lambda m, d: m["generator"]),
     Recipe("wgan_gp", "WGAN-GP", "none", 1, "+5 critic steps with a gradient penalty",
-           _gan_build, _gan_trainer(True), lambda m, d: m["generator"], "03_wgan.ipynb"),
+           _gan_build, _gan_trainer(True), lambda m, d: m["generator"]),
     Recipe("realnvp", "RealNVP", "exact", 1, "one maximum-likelihood step",
-           _realnvp_build, _realnvp_train, lambda m, d: m["flow"], "04_realnvp.ipynb"),
+           _realnvp_build, _realnvp_train, lambda m, d: m["flow"]),
     Recipe("ebm", "EBM", "quadrature", EBM_SAMPLE_STEPS, "+10 Langevin steps for the negatives",
-           _ebm_build, _ebm_train, _ebm_model, "05_ebm_langevin.ipynb"),
+           _ebm_build, _ebm_train, _ebm_model),
     Recipe("ddpm", "DDPM / DDIM", "none", DDIM_STEPS, "one denoising step",
-           _ddpm_build, _ddpm_train, ddpm_model, "06_ddpm_ddim.ipynb"),
+           _ddpm_build, _ddpm_train, ddpm_model),
     Recipe("score", "score + annealed Langevin", "none", 10 * SCORE_STEPS_PER_LEVEL, "one denoising score-matching step",
-           _score_build, _score_train, _score_model, "07_score_matching.ipynb"),
+           _score_build, _score_train, _score_model),
     Recipe("flow_matching", "flow matching", "exact", 4 * FM_STEPS, "one conditional flow-matching step",
-           _fm_build, _fm_train, _fm_model, "09_flow_matching.ipynb"),
+           _fm_build, _fm_train, _fm_model),
     Recipe("autoregressive", "autoregressive (MADE)", "exact", 2, "one maximum-likelihood step",
-           _ar_build, _ar_train, lambda m, d: m["made"], "10_comparison.ipynb"),
+           _ar_build, _ar_train, lambda m, d: m["made"]),
 )
 TOY_FAMILIES = tuple(r.name for r in TOY_RECIPES)
 
